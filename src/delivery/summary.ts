@@ -1,0 +1,45 @@
+/**
+ * The job summary: one table, a row per source file.
+ */
+import type { PipelineResult } from '../pipeline.js';
+import { counts } from './outputs.js';
+import { escapeCell } from './escape.js';
+
+const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' } as const;
+
+/** The summary as HTML-in-Markdown; every name and API text is escaped. */
+export function renderSummary(result: PipelineResult): string {
+  const { settings } = result;
+  const tally = counts(result);
+  const lines: string[] = [];
+  lines.push(`## Image edits${settings.dryRun ? ' (dry run)' : ''}`);
+  lines.push('');
+  const parts = [`${tally.edited} edited`, `${tally.skipped} skipped`, `${tally.failed} failed`];
+  if (tally.queued) parts.push(`${tally.queued} queued`);
+  lines.push(
+    `**${parts.join(', ')}** with \`${escapeCell(settings.params.model)}\` at ${escapeCell(settings.endpoint.origin)}` +
+      (result.cancelled ? ' — **cancelled**: the run was stopped before every file finished' : '')
+  );
+  if (settings.dryRun) lines.push('', 'Dry run: nothing was sent or written; the outputs below are the planned paths.');
+  lines.push('');
+  if (!result.results.length) {
+    lines.push('No source files.');
+    return lines.join('\n') + '\n';
+  }
+  lines.push('<table>');
+  lines.push('<tr><th>Source</th><th>Outputs</th><th>Status</th><th>Time</th><th>Attempts</th><th>Error / revised prompt</th></tr>');
+  for (const r of result.results) {
+    const note = r.error ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
+    const cells = [
+      `<code>${escapeCell(r.source)}</code>`,
+      r.outputs.map(output => `<code>${escapeCell(output)}</code>`).join('<br>'),
+      `${STATUS_ICON[r.status]} ${r.status}`,
+      r.durationMs ? `${(r.durationMs / 1000).toFixed(1)} s` : '',
+      r.attempts ? String(r.attempts) : '',
+      escapeCell(note)
+    ];
+    lines.push(`<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`);
+  }
+  lines.push('</table>');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,96 @@
+/**
+ * Where multipart fields are built: a streamed `multipart/form-data` body with
+ * text fields and file parts. Files are streamed from disk, never read whole;
+ * the exact `content-length` is known up front, so no chunked encoding is needed.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+
+/** A text field, or a file part read from `file` and sent as `filename` with `contentType`. */
+export type Part = { name: string; value: string } | { name: string; file: string; filename: string; contentType: string };
+
+/** A ready-to-send body. */
+export interface MultipartBody {
+  /** `multipart/form-data; boundary=…` */
+  contentType: string;
+  /** Exact size of the body in bytes. */
+  contentLength: number;
+  /** A fresh stream of the body at each call (one per attempt). */
+  stream(): Readable;
+}
+
+type Segment = Buffer | { file: string; size: number };
+
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * Builds a multipart body from `parts`, in order. File sizes are read now (an
+ * error names a missing or unreadable file); file bytes are read only when a
+ * stream is consumed, and a file whose size changed meanwhile fails the stream.
+ */
+export async function multipartBody(parts: Part[]): Promise<MultipartBody> {
+  const boundary = `----image-edit-${randomBytes(16).toString('hex')}`;
+  const segments: Segment[] = [];
+  for (const part of parts) {
+    if (!part.name) throw new Error('a multipart part has an empty name');
+    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(part.name)}"`;
+    if ('file' in part) {
+      if (!/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/.test(part.contentType)) {
+        throw new Error(`the file ${part.file} has an invalid content type "${part.contentType}"`);
+      }
+      const size = await fileSize(part.file);
+      head += `; filename="${escapeQuoted(part.filename)}"\r\nContent-Type: ${part.contentType}\r\n\r\n`;
+      segments.push(Buffer.from(head, 'utf8'), { file: part.file, size }, CRLF);
+    } else {
+      segments.push(Buffer.from(`${head}\r\n\r\n`, 'utf8'), Buffer.from(part.value, 'utf8'), CRLF);
+    }
+  }
+  segments.push(Buffer.from(`--${boundary}--\r\n`, 'utf8'));
+  const contentLength = segments.reduce((sum, s) => sum + (Buffer.isBuffer(s) ? s.length : s.size), 0);
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    contentLength,
+    stream: () => Readable.from(generate(segments), { objectMode: false })
+  };
+}
+
+/**
+ * Escapes a name or filename for a quoted header parameter, as browsers do:
+ * `"`, CR and LF become `%22`, `%0D`, `%0A`; a backslash becomes `%5C` (so that
+ * parsers that read `\` as an escape and those that do not see the same name).
+ */
+export function escapeQuoted(text: string): string {
+  return text.replace(/["\r\n\\]/g, c => ({ '"': '%22', '\r': '%0D', '\n': '%0A', '\\': '%5C' })[c] as string);
+}
+
+async function fileSize(file: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`cannot read the file ${file} (${code})`, { cause: err });
+  }
+  if (!info.isFile()) throw new Error(`${file} is not a regular file`);
+  return info.size;
+}
+
+async function* generate(segments: Segment[]): AsyncGenerator<Buffer> {
+  for (const segment of segments) {
+    if (Buffer.isBuffer(segment)) {
+      yield segment;
+      continue;
+    }
+    let read = 0;
+    for await (const chunk of createReadStream(segment.file)) {
+      read += (chunk as Buffer).length;
+      if (read > segment.size) break;
+      yield chunk as Buffer;
+    }
+    if (read !== segment.size) {
+      throw new Error(`the file ${segment.file} changed while it was being sent (${segment.size} bytes expected, ${read} found)`);
+    }
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The pipeline, top to bottom: plan and check every file, skip what is
+ * unchanged, edit the rest through the edit client (`concurrency` at a time),
+ * write each image atomically, and record the edits in the manifest.
+ * Delivery (outputs, summary, artifact, commit, comment) works on its result.
+ */
+import * as path from 'node:path';
+import { createEditClient, EditError, type EditClient, type EditOutcome } from './edit-client.js';
+import { insideWorkspace, writeFileAtomic } from './files.js';
+import type { Log } from './log.js';
+import { saveManifest, type Manifest } from './manifest.js';
+import { planEdits, type Job, type Plan } from './plan.js';
+import type { Settings } from './settings.js';
+
+export type FileStatus = 'edited' | 'skipped' | 'failed' | 'queued';
+
+/** One source file's result, as the `results` output reports it. */
+export interface FileResult {
+  source: string;
+  status: FileStatus;
+  /** Workspace-relative paths written (or that would be written, in a dry run). */
+  outputs: string[];
+  error?: string;
+  revisedPrompt?: string;
+  durationMs: number;
+  attempts: number;
+  taskIds?: string[];
+}
+
+export interface PipelineResult {
+  settings: Settings;
+  plan: Plan;
+  results: FileResult[];
+  /** Every path written, workspace-relative, in source order. */
+  outputFiles: string[];
+  taskIds: string[];
+  /** True when the run was cancelled (SIGINT/SIGTERM) before every file finished. */
+  cancelled: boolean;
+}
+
+export interface PipelineDeps {
+  log: Log;
+  /** Aborts in-flight requests (cancellation); files not started are reported as failed. */
+  signal?: AbortSignal;
+  /** Injected in tests and benches; by default one is made from the settings. */
+  client?: EditClient;
+}
+
+/** Runs the whole edit: plan, skip, edit, write, record. Throws InputError before any request when a check fails. */
+export async function runPipeline(settings: Settings, deps: PipelineDeps): Promise<PipelineResult> {
+  const { log, signal } = deps;
+  const plan = await log.group('Plan', async () => {
+    const planned = await planEdits(settings);
+    logPlan(settings, planned, log);
+    return planned;
+  });
+
+  if (settings.dryRun) {
+    const results = plan.jobs.map(job => result(job, job.skip ? 'skipped' : 'edited', {}));
+    log.info(`Dry run: ${plan.jobs.filter(job => !job.skip).length} request(s) would be sent; nothing was sent or written.`);
+    return { settings, plan, results, outputFiles: [], taskIds: [], cancelled: false };
+  }
+
+  const todo = plan.jobs.filter(job => !job.skip).length;
+  const client = deps.client ?? (todo > 0 ? createClient(settings) : undefined);
+  let results: FileResult[];
+  try {
+    results = await log.group(`Edit ${todo} file(s), ${Math.min(settings.concurrency, Math.max(todo, 1))} at a time`, () =>
+      mapConcurrent(plan.jobs, settings.concurrency, job => editOne(settings, job, client, deps))
+    );
+  } finally {
+    if (!deps.client) await client?.close();
+  }
+
+  if (plan.manifest && settings.manifest) await recordEdits(settings, plan, results, log);
+
+  return {
+    settings,
+    plan,
+    results,
+    outputFiles: results.flatMap(r => (r.status === 'edited' ? r.outputs : [])),
+    taskIds: results.flatMap(r => r.taskIds ?? []),
+    cancelled: signal?.aborted ?? false
+  };
+}
+
+function createClient(settings: Settings): EditClient {
+  return createEditClient({
+    endpoint: settings.endpoint,
+    apiKey: settings.apiKey,
+    mode: settings.mode,
+    taskEndpoint: settings.taskEndpoint,
+    timeoutMs: settings.timeoutMs,
+    maxRetries: settings.maxRetries,
+    concurrency: settings.concurrency
+  });
+}
+
+/** Edits one file; never throws: a failure becomes a `failed` result. */
+async function editOne(settings: Settings, job: Job, client: EditClient | undefined, deps: PipelineDeps): Promise<FileResult> {
+  const { log, signal } = deps;
+  const name = job.source.path;
+  if (job.skip) {
+    log.info(`${name}: skipped (${job.skip})`);
+    return result(job, 'skipped', {});
+  }
+  const started = Date.now();
+  if (signal?.aborted || !client) {
+    return result(job, 'failed', { error: 'cancelled before it started', started });
+  }
+  let attempts = 0;
+  try {
+    const outcome: EditOutcome = await client.edit(
+      {
+        images: [job.source, ...job.references].map(file => ({
+          path: file.absolute,
+          filename: path.posix.basename(file.path),
+          contentType: file.info.mime
+        })),
+        mask: job.mask && { path: job.mask.absolute, filename: path.posix.basename(job.mask.path), contentType: 'image/png' },
+        prompt: job.prompt,
+        params: settings.params
+      },
+      {
+        signal,
+        onRetry: info => log.info(`${name}: attempt ${info.attempt} failed (${redact(info.reason, settings)}); retrying in ${Math.round(info.delayMs)} ms`),
+        onPartial: info => log.info(`${name}: partial image ${info.index + 1} (${info.bytes} bytes)`),
+        onTask: id => log.info(`${name}: task ${id}`)
+      }
+    );
+    attempts = outcome.attempts;
+    if (outcome.kind === 'queued') {
+      log.info(`${name}: queued as ${outcome.taskIds.join(', ')}`);
+      return result(job, 'queued', { started, attempts, taskIds: outcome.taskIds, outputs: [] });
+    }
+    if (outcome.images.length < job.outputs.length) {
+      log.warning(`${name}: asked for ${job.outputs.length} image(s), the endpoint returned ${outcome.images.length}`);
+    }
+    const written: string[] = [];
+    for (const [index, image] of outcome.images.slice(0, job.outputs.length).entries()) {
+      const output = job.outputs[index];
+      await writeFileAtomic(await insideWorkspace(settings.workspace, output, 'output-path'), image.data, {
+        overwrite: settings.overwrite
+      });
+      written.push(output);
+    }
+    const revisedPrompt = outcome.images.find(image => image.revisedPrompt)?.revisedPrompt;
+    log.info(`${name}: edited → ${written.join(', ')} (${Date.now() - started} ms, ${attempts} attempt(s))`);
+    return result(job, 'edited', { started, attempts, outputs: written, revisedPrompt });
+  } catch (error) {
+    const message = redact(describeError(error), settings);
+    log.error(`${name}: ${message}`);
+    const tries = error instanceof EditError ? error.attempts : attempts;
+    return result(job, 'failed', { started, attempts: tries, error: message, outputs: [] });
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** Removes the API key from any text that leaves the process (errors from the API may echo it). */
+export function redact(text: string, settings: Pick<Settings, 'apiKey'>): string {
+  return settings.apiKey ? text.split(settings.apiKey).join('***') : text;
+}
+
+function result(
+  job: Job,
+  status: FileStatus,
+  extra: { started?: number; attempts?: number; outputs?: string[]; error?: string; revisedPrompt?: string; taskIds?: string[] }
+): FileResult {
+  return {
+    source: job.source.path,
+    status,
+    outputs: extra.outputs ?? job.outputs,
+    ...(extra.error !== undefined && { error: extra.error }),
+    ...(extra.revisedPrompt !== undefined && { revisedPrompt: extra.revisedPrompt }),
+    durationMs: extra.started ? Date.now() - extra.started : 0,
+    attempts: extra.attempts ?? 0,
+    ...(extra.taskIds && { taskIds: extra.taskIds })
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Records every edited file in the manifest and saves it. */
+async function recordEdits(settings: Settings, plan: Plan, results: FileResult[], log: Log): Promise<void> {
+  const manifest: Manifest = plan.manifest!;
+  let changed = 0;
+  for (const [index, r] of results.entries()) {
+    const job = plan.jobs[index];
+    if (r.status !== 'edited' || !job.fingerprint) continue;
+    manifest.entries[r.source] = { fingerprint: job.fingerprint, outputs: r.outputs, editedAt: new Date().toISOString() };
+    changed++;
+  }
+  if (!changed) return;
+  await saveManifest(await insideWorkspace(settings.workspace, settings.manifest!, 'manifest'), manifest);
+  log.info(`Manifest ${settings.manifest}: ${changed} entr${changed === 1 ? 'y' : 'ies'} recorded`);
+}
+
+function logPlan(settings: Settings, plan: Plan, log: Log): void {
+  if (plan.notSources.length) {
+    log.info(`Not sources (outputs or masks of this configuration): ${plan.notSources.join(', ')}`);
+  }
+  if (plan.otherShards) log.info(`${plan.otherShards} file(s) belong to other shards (shard ${settings.shard.index}/${settings.shard.count})`);
+  for (const job of plan.jobs) {
+    const extras = [
+      job.mask && `mask ${job.mask.path}`,
+      job.references.length && `${job.references.length} reference image(s)`
+    ].filter(Boolean);
+    const what = job.skip ? `skip (${job.skip})` : `→ ${job.outputs.join(', ')}`;
+    log.info(`${job.source.path} ${what}${extras.length ? ` [${extras.join(', ')}]` : ''}`);
+  }
+  const todo = plan.jobs.filter(job => !job.skip).length;
+  log.info(`${plan.jobs.length} file(s): ${todo} to edit, ${plan.jobs.length - todo} unchanged; model ${settings.params.model}`);
+}
