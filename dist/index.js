@@ -77048,7 +77048,7 @@ function renderSummary(result) {
     const parts = [`${tally.edited} edited`, `${tally.skipped} skipped`, `${tally.failed} failed`];
     if (tally.queued)
         parts.push(`${tally.queued} queued`);
-    lines.push(`**${parts.join(', ')}** with \`${escapeCell(settings.params.model)}\` at ${escapeCell(settings.endpoint.origin)}` +
+    lines.push(`**${parts.join(', ')}** with <code>${escapeCell(settings.params.model)}</code> at ${escapeCell(settings.endpoint.origin)}` +
         (result.cancelled ? ' — **cancelled**: the run was stopped before every file finished' : ''));
     if (settings.dryRun)
         lines.push('', 'Dry run: nothing was sent or written; the outputs below are the planned paths.');
@@ -78204,10 +78204,22 @@ async function fileSize(file) {
         throw new Error(`${file} is not a regular file`);
     return info.size;
 }
+/**
+ * Yields the body. Each chunk yielded becomes one socket write (one system call,
+ * which on loopback also runs the receiving side), so the small pieces (part
+ * headers, text fields, CRLFs) are gathered and sent together with a file's
+ * first and last chunk: a request with a small image is one write, not a dozen.
+ */
 async function* generate(segments) {
+    let pending = [];
+    const flush = () => {
+        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+        pending = [];
+        return joined;
+    };
     for (const segment of segments) {
         if (Buffer.isBuffer(segment)) {
-            yield segment;
+            pending.push(segment);
             continue;
         }
         let read = 0;
@@ -78215,12 +78227,17 @@ async function* generate(segments) {
             read += chunk.length;
             if (read > segment.size)
                 break;
-            yield chunk;
+            pending.push(chunk);
+            // The file's last chunk waits for what follows it.
+            if (read < segment.size)
+                yield flush();
         }
         if (read !== segment.size) {
             throw new Error(`the file ${segment.file} changed while it was being sent (${segment.size} bytes expected, ${read} found)`);
         }
     }
+    if (pending.length)
+        yield flush();
 }
 
 ;// CONCATENATED MODULE: ./src/retry.ts
@@ -78548,7 +78565,7 @@ function createEditClient(options) {
         try {
             const res = await postEdit(body, accept, signal, streams);
             if (res.statusCode < 200 || res.statusCode > 299) {
-                const text = await readText(res.body, MAX_ERROR_BODY_BYTES, true);
+                const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
                 throw new AttemptFailure(httpError(res.statusCode, res.headers, text), isRetryableStatus(res.statusCode), res.headers);
             }
             const contentType = headerValue(res.headers, 'content-type') ?? '';
@@ -78556,7 +78573,7 @@ function createEditClient(options) {
                 const images = await readEvents(res, callbacks);
                 return { kind: 'stream', images, requestId: requestIdOf(res.headers) };
             }
-            const json = parseJson(await readText(res.body, MAX_ANSWER_BYTES, false), "the endpoint's answer");
+            const json = await readJsonAnswer(res, MAX_ANSWER_BYTES, "the endpoint's answer");
             return { kind: 'json', json, requestId: requestIdOf(res.headers, traceIdOf(json)) };
         }
         finally {
@@ -78644,7 +78661,10 @@ function createEditClient(options) {
         for (const [index, item] of items.entries()) {
             const raw = edit_client_isObject(item) ? item : {};
             let data;
-            if (typeof raw.b64_json === 'string' && raw.b64_json.length > 0) {
+            if (raw.b64_json instanceof DecodedBase64 && raw.b64_json.textLength > 0) {
+                data = raw.b64_json.bytes;
+            }
+            else if (typeof raw.b64_json === 'string' && raw.b64_json.length > 0) {
                 data = Buffer.from(stripDataPrefix(raw.b64_json), 'base64');
             }
             else if (typeof raw.url === 'string' && raw.url.length > 0) {
@@ -78697,14 +78717,14 @@ function createEditClient(options) {
                     continue;
                 }
                 if (res.statusCode < 200 || res.statusCode > 299) {
-                    const text = await readText(res.body, MAX_ERROR_BODY_BYTES, true);
+                    const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
                     const error = httpError(res.statusCode, res.headers, text, `downloading ${shown}: `);
                     error.code = 'DOWNLOAD';
                     throw new AttemptFailure(error, isRetryableStatus(res.statusCode), res.headers);
                 }
                 const type = (headerValue(res.headers, 'content-type') ?? '').toLowerCase();
                 if (type.startsWith('text/') || type.includes('json')) {
-                    const text = await readText(res.body, MAX_ERROR_BODY_BYTES, true);
+                    const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
                     throw new EditError(`downloading ${shown}: the answer is ${type.split(';')[0]}, not an image: ${snippet(text, 100)}`, {
                         status: res.statusCode,
                         code: 'DOWNLOAD'
@@ -78730,10 +78750,10 @@ function createEditClient(options) {
             signal
         });
         if (res.statusCode < 200 || res.statusCode > 299) {
-            const text = await readText(res.body, MAX_ERROR_BODY_BYTES, true);
+            const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
             throw new AttemptFailure(httpError(res.statusCode, res.headers, text, `polling task ${taskId}: `), isRetryableStatus(res.statusCode), res.headers);
         }
-        return parseJson(await readText(res.body, MAX_ANSWER_BYTES, false), `the task endpoint's answer for task ${taskId}`);
+        return readJsonAnswer(res, MAX_ANSWER_BYTES, `the task endpoint's answer for task ${taskId}`);
     }
     /** Polls a task until it has an answer, then returns its images. */
     async function waitForTask(taskId, callbacks) {
@@ -78833,7 +78853,17 @@ function createEditClient(options) {
             }
         },
         async close() {
-            await agent.close();
+            // undici ends each idle socket with a ClientDestroyedError whose stack Node reads; in the
+            // bundle, formatting a stack loads and parses the 3 MB source map (about 100 ms). Nobody
+            // ever sees these errors: make them without a stack.
+            const limit = Error.stackTraceLimit;
+            Error.stackTraceLimit = 0;
+            try {
+                await agent.close();
+            }
+            finally {
+                Error.stackTraceLimit = limit;
+            }
         }
     };
 }
@@ -78856,24 +78886,333 @@ function describe(err) {
         text += ` (${causeMessage})`;
     return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
 }
-/** Reads a body as text; over `limit`, either truncates (error bodies) or fails. */
-async function readText(body, limit, truncate) {
-    if (truncate) {
-        const chunks = [];
-        let size = 0;
-        for await (const chunk of body) {
-            const buffer = chunk;
-            if (size + buffer.length > limit) {
-                chunks.push(buffer.subarray(0, limit - size));
-                body.destroy();
-                break;
-            }
-            chunks.push(buffer);
-            size += buffer.length;
+/**
+ * Reads a JSON answer as it streams in, decoding every `b64_json` string value
+ * straight into bytes on the way (see {@link JsonAnswerScanner}): a 2 MB image
+ * never exists as a 2.7 MB string, its copies or a parse of it. In the parsed
+ * value each such field holds a {@link DecodedBase64}. Over `limit` bytes, or
+ * not JSON, is an error naming `what`.
+ */
+async function readJsonAnswer(res, limit, what) {
+    const { body } = res;
+    const declared = Number(headerValue(res.headers, 'content-length'));
+    const scanner = new JsonAnswerScanner(Number.isSafeInteger(declared) && declared > 0 && declared <= limit ? declared : 0);
+    let size = 0;
+    for await (const chunk of body) {
+        const buffer = chunk;
+        size += buffer.length;
+        if (size > limit) {
+            body.destroy();
+            throw new EditError(`${what} is larger than ${Math.round(limit / 1024 / 1024)} MB`, { code: 'BAD_ANSWER' });
         }
-        return Buffer.concat(chunks).toString('utf8');
+        scanner.write(buffer);
     }
-    return (await readAll(body, limit, "the endpoint's answer")).toString('utf8');
+    const { text, images } = scanner.end();
+    if (images.length === 0)
+        return parseJson(text, what);
+    try {
+        return JSON.parse(text, (key, value) => {
+            if (key !== 'b64_json' || typeof value !== 'string' || !value.startsWith(edit_client_PLACEHOLDER))
+                return value;
+            return images[Number(value.slice(edit_client_PLACEHOLDER.length))] ?? value;
+        });
+    }
+    catch {
+        throw new EditError(`${what} is not JSON: ${snippet(text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
+    }
+}
+/** A `b64_json` value decoded while the answer was read. */
+class DecodedBase64 {
+    bytes;
+    textLength;
+    constructor(
+    /** The decoded bytes (a `data:…;base64,` prefix removed first). */
+    bytes, 
+    /** Characters of the value as sent. */
+    textLength) {
+        this.bytes = bytes;
+        this.textLength = textLength;
+    }
+    /** Keeps messages that show an answer short. */
+    toJSON() {
+        return `(${this.textLength} characters of base64)`;
+    }
+}
+/** A decoded value gets room for at most this many characters up front (a larger one grows piece by piece). */
+const MAX_PREALLOCATED_TEXT = 96 * 1024 * 1024;
+/** Stands in for a decoded value in the text that is parsed: `\u0000b64:<index>` (a NUL cannot be sent raw in JSON). */
+const edit_client_PLACEHOLDER = '\u0000b64:';
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const B64_KEY = Buffer.from('b64_json', 'latin1');
+/** JSON escapes as the characters they stand for (inside a base64 value, `\/` is the one that matters). */
+const ESCAPES = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+/**
+ * A byte-level scanner of a JSON answer. It follows strings (quotes and
+ * escapes) and watches for the key `"b64_json"` followed by `:` and a string:
+ * that string's bytes are fed to a {@link Base64Decoder} instead of being kept,
+ * and a placeholder takes its place in the text. Everything else is kept as it
+ * came and parsed by `JSON.parse` at the end, so the scanner never has to judge
+ * whether the JSON is valid: a malformed answer still fails to parse.
+ */
+class JsonAnswerScanner {
+    expectedLength;
+    kept = [];
+    images = [];
+    inString = false;
+    escaped = false;
+    /** Bytes of the current string that match `b64_json` so far; -1 once it cannot be that key. */
+    keyMatch = -1;
+    /** 1: the string just closed was `"b64_json"`; 2: and its colon followed. */
+    expect = 0;
+    value;
+    /** An escape inside a base64 value, without its backslash, while it is incomplete. */
+    valueEscape;
+    /** Bytes written before the current chunk. */
+    seen = 0;
+    /** `expectedLength`: the answer's size (`content-length`), when known; it sizes the decoded buffers. */
+    constructor(expectedLength = 0) {
+        this.expectedLength = expectedLength;
+    }
+    /** Takes the next chunk of the answer. */
+    write(chunk) {
+        let from = 0;
+        let i = 0;
+        const length = chunk.length;
+        while (i < length) {
+            if (this.value) {
+                i = this.scanValue(chunk, i);
+                from = i;
+                continue;
+            }
+            const byte = chunk[i];
+            if (this.inString) {
+                if (this.escaped) {
+                    this.escaped = false;
+                    i++;
+                }
+                else if (byte === BACKSLASH) {
+                    this.escaped = true;
+                    this.keyMatch = -1;
+                    i++;
+                }
+                else if (byte === QUOTE) {
+                    this.inString = false;
+                    this.expect = this.keyMatch === B64_KEY.length ? 1 : 0;
+                    i++;
+                }
+                else if (this.keyMatch >= 0) {
+                    this.keyMatch = this.keyMatch < B64_KEY.length && byte === B64_KEY[this.keyMatch] ? this.keyMatch + 1 : -1;
+                    i++;
+                }
+                else {
+                    // Not the key: jump to the next quote or backslash.
+                    i = nextOf(chunk, i, length);
+                }
+                continue;
+            }
+            if (byte === QUOTE) {
+                if (this.expect === 2) {
+                    this.kept.push(chunk.subarray(from, i));
+                    this.value = new Base64Decoder(this.expectedLength > 0 ? this.expectedLength - (this.seen + i + 1) : 0);
+                    this.expect = 0;
+                    i++;
+                    from = i;
+                    continue;
+                }
+                this.inString = true;
+                this.keyMatch = 0;
+                this.expect = 0;
+            }
+            else if (byte === COLON && this.expect === 1) {
+                this.expect = 2;
+            }
+            else if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
+                this.expect = 0;
+            }
+            i++;
+        }
+        if (!this.value && from < length)
+            this.kept.push(chunk.subarray(from, length));
+        this.seen += length;
+    }
+    /** The text to parse (decoded values replaced by placeholders) and the decoded values. */
+    end() {
+        // An unterminated value: leave the text unterminated too, so that it fails to parse.
+        if (this.value)
+            this.kept.push(Buffer.from('"'));
+        return { text: Buffer.concat(this.kept).toString('utf8'), images: this.images };
+    }
+    /** Feeds base64 bytes from `i` on; returns where the scan goes on. */
+    scanValue(chunk, i) {
+        const value = this.value;
+        const length = chunk.length;
+        while (i < length) {
+            if (this.valueEscape !== undefined) {
+                this.valueEscape += String.fromCharCode(chunk[i++]);
+                const escape = this.valueEscape;
+                if (escape[0] === 'u') {
+                    if (escape.length < 5)
+                        continue;
+                    value.push(String.fromCharCode(parseInt(escape.slice(1), 16) || 0));
+                }
+                else {
+                    value.push(ESCAPES[escape] ?? escape);
+                }
+                this.valueEscape = undefined;
+                continue;
+            }
+            const stop = nextOf(chunk, i, length);
+            if (stop > i)
+                value.push(chunk.toString('latin1', i, stop));
+            if (stop === length)
+                return length;
+            if (chunk[stop] === BACKSLASH) {
+                this.valueEscape = '';
+                i = stop + 1;
+                continue;
+            }
+            // The closing quote.
+            const index = this.images.length;
+            this.images.push(value.end());
+            this.kept.push(Buffer.from(JSON.stringify(`${edit_client_PLACEHOLDER}${index}`), 'utf8'));
+            this.value = undefined;
+            return stop + 1;
+        }
+        return length;
+    }
+}
+/** Index of the next quote or backslash in `chunk` from `i`, or `length`. */
+function nextOf(chunk, i, length) {
+    const quote = chunk.indexOf(QUOTE, i);
+    const backslash = chunk.indexOf(BACKSLASH, i);
+    if (quote === -1)
+        return backslash === -1 ? length : backslash;
+    return backslash === -1 || quote < backslash ? quote : backslash;
+}
+/**
+ * Decodes base64 text pushed piece by piece, with the result `Buffer.from(text,
+ * 'base64')` would give for the whole text (after a `data:…,` prefix is removed,
+ * as {@link stripDataPrefix} does). Whole groups of 4 characters are decoded as
+ * they come, straight into one buffer when the answer's size is known; a group
+ * holding anything but the 64 letters (whitespace, padding, other characters)
+ * sends the rest of the text to one lenient decode at the end.
+ */
+class Base64Decoder {
+    /** Decoded bytes that no longer fit `out`. */
+    parts = [];
+    /** Where decoded bytes go while they fit, `written` of them so far. */
+    out;
+    written = 0;
+    carry = '';
+    /** The start of the text, kept until it is known whether it is a `data:` URL prefix. */
+    head = '';
+    rest;
+    textLength = 0;
+    /** `maxTextLength`: at most this many characters will come (the rest of the answer), when known. */
+    constructor(maxTextLength = 0) {
+        if (maxTextLength > 0)
+            this.out = Buffer.allocUnsafe(Math.ceil(Math.min(maxTextLength, MAX_PREALLOCATED_TEXT) / 4) * 3);
+    }
+    /** Adds the next piece of text. */
+    push(text) {
+        this.textLength += text.length;
+        if (this.head !== undefined) {
+            this.head += text;
+            if (this.head.length < 5 && 'data:'.startsWith(this.head))
+                return;
+            if (this.head.startsWith('data:')) {
+                const comma = this.head.indexOf(',');
+                if (comma === -1)
+                    return;
+                text = this.head.slice(comma + 1);
+            }
+            else {
+                text = this.head;
+            }
+            this.head = undefined;
+        }
+        if (this.rest) {
+            this.rest.push(text);
+            return;
+        }
+        if (this.carry) {
+            // Complete the group started by the previous piece.
+            const needed = 4 - this.carry.length;
+            const group = this.carry + text.slice(0, needed);
+            text = text.slice(needed);
+            this.carry = '';
+            if (group.length < 4) {
+                this.carry = group;
+                return;
+            }
+            if (!this.decode(group)) {
+                this.rest = [group, text];
+                return;
+            }
+        }
+        const whole = text.length - (text.length % 4);
+        this.carry = text.slice(whole);
+        if (whole > 0 && !this.decode(text.slice(0, whole))) {
+            this.rest = [text];
+            this.carry = '';
+        }
+    }
+    /** Decodes whole groups of 4; false (nothing kept) when they hold anything but the 64 letters. */
+    decode(groups) {
+        const size = (groups.length / 4) * 3;
+        if (this.out && this.written + size > this.out.length) {
+            this.parts.push(this.out.subarray(0, this.written));
+            this.out = undefined;
+        }
+        if (this.out) {
+            if (this.out.write(groups, this.written, 'base64') !== size)
+                return false;
+            this.written += size;
+            return true;
+        }
+        const bytes = Buffer.from(groups, 'base64');
+        if (bytes.length !== size)
+            return false;
+        this.parts.push(bytes);
+        return true;
+    }
+    /** The decoded bytes and the length of the text. */
+    end() {
+        const text = this.head !== undefined ? this.head : this.rest ? this.rest.join('') : this.carry;
+        let tail = text ? Buffer.from(text, 'base64') : undefined;
+        if (tail && this.out && this.written + tail.length <= this.out.length) {
+            // The last group (padding) fits where the rest went.
+            this.written += tail.copy(this.out, this.written);
+            tail = undefined;
+        }
+        const parts = this.out ? [...this.parts, this.out.subarray(0, this.written)] : this.parts;
+        if (tail)
+            parts.push(tail);
+        let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        // Far smaller than the room made for it (several images in one answer): do not keep the room.
+        if (this.out && bytes.buffer === this.out.buffer && bytes.length < this.out.length * 0.9)
+            bytes = Buffer.from(bytes);
+        this.out = undefined;
+        return new DecodedBase64(bytes, this.textLength);
+    }
+}
+/** Reads a body (an error answer) as text, up to `limit` bytes; the rest is dropped. */
+async function readText(body, limit) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        const buffer = chunk;
+        if (size + buffer.length > limit) {
+            chunks.push(buffer.subarray(0, limit - size));
+            body.destroy();
+            break;
+        }
+        chunks.push(buffer);
+        size += buffer.length;
+    }
+    return Buffer.concat(chunks).toString('utf8');
 }
 /** Reads a whole body; more than `limit` bytes is an error naming `what`. */
 async function readAll(body, limit, what) {
@@ -82693,10 +83032,12 @@ async function resolveGlobs(input, patterns, workspace) {
     }
     // One globber per include pattern, to name the ones that match nothing.
     let valid = true;
+    let onlyMatches;
     for (const pattern of includes) {
         let matches;
         try {
             matches = await globFiles(pattern.anchored);
+            onlyMatches = matches;
         }
         catch (error) {
             problems.push(`${input}: invalid pattern "${pattern.line}": ${error.message}`);
@@ -82719,21 +83060,30 @@ async function resolveGlobs(input, patterns, workspace) {
     }
     if (!valid)
         return { files: [], problems };
-    // One globber for the whole list, so excludes work exactly as @actions/glob applies them.
-    const matches = await globFiles(anchored.flatMap(p => (p.negate ? [p.anchored, below(p.anchored)] : [p.anchored])).join('\n'));
+    // One globber for the whole list, so excludes work exactly as @actions/glob applies them
+    // (one include and no exclude: its matches are already there).
+    const matches = anchored.length === 1 && onlyMatches
+        ? onlyMatches
+        : await globFiles(anchored.flatMap(p => (p.negate ? [p.anchored, below(p.anchored)] : [p.anchored])).join('\n'));
     const realRoot = await promises_.realpath(root);
-    const files = new Set();
-    for (const match of matches) {
-        let real;
-        let isFile;
+    // Where each match leads, looked up a few at a time (hundreds of files: one at a time is slow).
+    const found = await mapLimited(matches, 16, async (match) => {
         try {
-            real = await promises_.realpath(match);
-            isFile = (await promises_.stat(real)).isFile();
+            const real = await promises_.realpath(match);
+            return { real, isFile: (await promises_.stat(real)).isFile() };
         }
         catch (error) {
-            problems.push(`${input}: cannot read the match ${match}: ${error.message}`);
+            return { error: error };
+        }
+    });
+    const files = new Set();
+    for (const [index, match] of matches.entries()) {
+        const lookup = found[index];
+        if ('error' in lookup) {
+            problems.push(`${input}: cannot read the match ${match}: ${lookup.error.message}`);
             continue;
         }
+        const { real, isFile } = lookup;
         if (!isInside(realRoot, real)) {
             const shown = isInside(root, match) ? toPosix(external_node_path_.relative(root, match)) : match;
             problems.push(`${input}: the match ${shown} is outside the workspace` + (real !== match ? ` (it leads to ${real})` : ''));
@@ -82951,6 +83301,19 @@ async function isFolder(root, line) {
     catch {
         return false;
     }
+}
+/** `fn` over `items`, at most `limit` at once; results in input order. */
+async function mapLimited(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
 }
 function isInside(root, candidate) {
     const relative = external_node_path_.relative(root, candidate);
@@ -83448,8 +83811,10 @@ async function planEdits(settings) {
     const matchedSet = new Set(matched.files);
     const notSourceSet = new Set(manifest ? recordedOutputs(manifest) : []);
     for (const file of matched.files) {
+        // A file's own output is not "another source's output": it is checked below (it would overwrite its source).
         for (const output of outputPathsFor(settings, file))
-            notSourceSet.add(output);
+            if (output !== file)
+                notSourceSet.add(output);
         if (settings.mask) {
             const maskPath = external_node_path_.posix.normalize(render(settings.mask, sourceValues(file)));
             if (maskPath !== file && matchedSet.has(maskPath))
@@ -83459,6 +83824,24 @@ async function planEdits(settings) {
     const candidates = matched.files.filter(file => !notSourceSet.has(file));
     const notSources = matched.files.filter(file => notSourceSet.has(file));
     const sources = candidates.filter(file => inShard(file, settings.shard));
+    // Output clashes are judged over every shard's files, so each shard of a matrix reports them.
+    const outputOwners = new Map();
+    const overwritesSource = [];
+    for (const file of candidates) {
+        for (const output of outputPathsFor(settings, file)) {
+            if (output === file)
+                overwritesSource.push(file);
+            const owner = outputOwners.get(output);
+            if (owner)
+                problems.push(`output-path: ${owner} and ${file} would both write ${output}`);
+            else
+                outputOwners.set(output, file);
+        }
+    }
+    if (overwritesSource.length) {
+        const shown = overwritesSource.slice(0, 5).join(', ') + (overwritesSource.length > 5 ? ` and ${overwritesSource.length - 5} more` : '');
+        problems.push(`output-path: "${settings.outputPath}" makes each output the source itself (${shown}); an edit would overwrite its own input, so give a path that differs from the source, e.g. {dir}/{name}.edited{variant}.{format}`);
+    }
     const referenceFiles = [];
     for (const file of references.files) {
         const planned = await planFile(workspace, file, 'reference-images', problems);
@@ -83466,7 +83849,6 @@ async function planEdits(settings) {
             referenceFiles.push(planned);
     }
     const jobs = [];
-    const outputOwners = new Map();
     for (const file of sources) {
         const source = await planFile(workspace, file, 'images', problems);
         const values = sourceValues(file);
@@ -83491,20 +83873,18 @@ async function planEdits(settings) {
             catch (error) {
                 problems.push(`${error.message} (for ${file})`);
             }
-            const owner = outputOwners.get(output);
-            if (owner)
-                problems.push(`output-path: ${file} and ${owner} would both write ${output}`);
-            outputOwners.set(output, file);
         }
         if (!source)
             continue;
-        const images = [source, ...referenceFiles];
+        // A file matched by both `images` and `reference-images` is not sent as its own reference.
+        const ownReferences = referenceFiles.filter(reference => reference.path !== file);
+        const images = [source, ...ownReferences];
         const countProblem = checkImageCount(rules, images.length);
         if (countProblem)
             problems.push(`reference-images: for ${file}, ${countProblem}`);
         for (const image of images)
             checkImage(image, rules, problems);
-        jobs.push({ source, mask, references: referenceFiles, prompt, outputs });
+        jobs.push({ source, mask, references: ownReferences, prompt, outputs });
     }
     if (problems.length)
         throw new InputError(dedupe(problems));
@@ -83583,6 +83963,7 @@ function dedupe(items) {
 
 
 
+
 /** Runs the whole edit: plan, skip, edit, write, record. Throws InputError before any request when a check fails. */
 async function runPipeline(settings, deps) {
     const { log, signal } = deps;
@@ -83598,9 +83979,13 @@ async function runPipeline(settings, deps) {
     }
     const todo = plan.jobs.filter(job => !job.skip).length;
     const client = deps.client ?? (todo > 0 ? createClient(settings) : undefined);
+    const slots = requestSlots(settings.concurrency);
     let results;
     try {
-        results = await log.group(`Edit ${todo} file(s), ${Math.min(settings.concurrency, Math.max(todo, 1))} at a time`, () => mapConcurrent(plan.jobs, settings.concurrency, job => editOne(settings, job, client, deps)));
+        results = await log.group(`Edit ${todo} file(s), ${Math.min(settings.concurrency, Math.max(todo, 1))} at a time`, () => 
+        // Twice as many files in progress as requests in flight: a file whose answer is in is
+        // written while the next file's request already uses the freed slot.
+        mapConcurrent(plan.jobs, settings.concurrency * 2, job => editOne(settings, job, client, deps, slots)));
     }
     finally {
         if (!deps.client)
@@ -83629,34 +84014,54 @@ function createClient(settings) {
     });
 }
 /** Edits one file; never throws: a failure becomes a `failed` result. */
-async function editOne(settings, job, client, deps) {
+async function editOne(settings, job, client, deps, slots) {
     const { log, signal } = deps;
     const name = job.source.path;
     if (job.skip) {
         log.info(`${name}: skipped (${job.skip})`);
         return result(job, 'skipped', {});
     }
-    const started = Date.now();
+    let started = Date.now();
     if (signal?.aborted || !client) {
         return result(job, 'failed', { error: 'cancelled before it started', started });
     }
     let attempts = 0;
     try {
-        const outcome = await client.edit({
-            images: [job.source, ...job.references].map(file => ({
-                path: file.absolute,
-                filename: external_node_path_.posix.basename(file.path),
-                contentType: file.info.mime
-            })),
-            mask: job.mask && { path: job.mask.absolute, filename: external_node_path_.posix.basename(job.mask.path), contentType: 'image/png' },
-            prompt: job.prompt,
-            params: settings.params
-        }, {
-            signal,
-            onRetry: info => log.info(`${name}: attempt ${info.attempt} failed (${redact(info.reason, settings)}); retrying in ${Math.round(info.delayMs)} ms`),
-            onPartial: info => log.info(`${name}: partial image ${info.index + 1} (${info.bytes} bytes)`),
-            onTask: id => log.info(`${name}: task ${id}`)
-        });
+        if (!settings.overwrite) {
+            // Checked again (atomically) at the write; checked here too so no request is sent (and billed) in vain.
+            for (const output of job.outputs) {
+                if (external_node_fs_namespaceObject.existsSync(await insideWorkspace(settings.workspace, output, 'output-path'))) {
+                    throw new TargetExistsError(output);
+                }
+            }
+        }
+        // The request slot is held for the request only: writing the images below happens after it
+        // is freed, so the next request does not wait for the disk.
+        const release = await slots.acquire();
+        let outcome;
+        try {
+            started = Date.now();
+            if (signal?.aborted)
+                return result(job, 'failed', { error: 'cancelled before it started', started });
+            outcome = await client.edit({
+                images: [job.source, ...job.references].map(file => ({
+                    path: file.absolute,
+                    filename: external_node_path_.posix.basename(file.path),
+                    contentType: file.info.mime
+                })),
+                mask: job.mask && { path: job.mask.absolute, filename: external_node_path_.posix.basename(job.mask.path), contentType: 'image/png' },
+                prompt: job.prompt,
+                params: settings.params
+            }, {
+                signal,
+                onRetry: info => log.info(`${name}: attempt ${info.attempt} failed (${redact(info.reason, settings)}); retrying in ${Math.round(info.delayMs)} ms`),
+                onPartial: info => log.info(`${name}: partial image ${info.index + 1} (${info.bytes} bytes)`),
+                onTask: id => log.info(`${name}: task ${id}`)
+            });
+        }
+        finally {
+            release();
+        }
         attempts = outcome.attempts;
         if (outcome.kind === 'queued') {
             log.info(`${name}: queued as ${outcome.taskIds.join(', ')}`);
@@ -83691,8 +84096,20 @@ function describeError(error) {
 }
 /** Removes the API key from any text that leaves the process (errors from the API may echo it). */
 function redact(text, settings) {
-    return settings.apiKey ? text.split(settings.apiKey).join('***') : text;
+    const key = settings.apiKey;
+    if (!key)
+        return text;
+    let out = text.split(key).join('***');
+    // Long API texts are cut short with "…": a cut inside the key leaves its start, hidden here too.
+    if (out.includes('…')) {
+        for (let length = key.length - 1; length >= SHORTEST_HIDDEN_PIECE; length--) {
+            out = out.split(`${key.slice(0, length)}…`).join('***…');
+        }
+    }
+    return out;
 }
+/** A cut-off start of the key shorter than this is left alone (it would match ordinary text). */
+const SHORTEST_HIDDEN_PIECE = 6;
 function result(job, status, extra) {
     return {
         source: job.source.path,
@@ -83703,6 +84120,33 @@ function result(job, status, extra) {
         durationMs: extra.started ? Date.now() - extra.started : 0,
         attempts: extra.attempts ?? 0,
         ...(extra.taskIds && { taskIds: extra.taskIds })
+    };
+}
+/** Request slots: at most `limit` requests in flight, however many files are in progress. */
+function requestSlots(limit) {
+    let free = limit;
+    const waiting = [];
+    const release = () => {
+        const next = waiting.shift();
+        if (next)
+            next();
+        else
+            free++;
+    };
+    return {
+        async acquire() {
+            if (free > 0)
+                free--;
+            else
+                await new Promise(resolve => waiting.push(resolve));
+            let released = false;
+            return () => {
+                if (released)
+                    return;
+                released = true;
+                release();
+            };
+        }
     };
 }
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */

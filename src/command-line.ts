@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { counts, failureLines, resultEntries } from './delivery/outputs.js';
 import { renderSummary } from './delivery/summary.js';
 import { getInputs } from './input-helper.js';
-import { consoleLog } from './log.js';
+import { consoleLog, type Log } from './log.js';
 import { redact, runPipeline } from './pipeline.js';
 import { InputError } from './settings.js';
 
@@ -71,7 +71,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv) {
     help: { type: 'boolean' }
   };
   for (const [name, spec] of Object.entries(CLI_INPUTS)) {
-    options[name] = { type: 'string', multiple: spec.multiple };
+    // parseArgs rejects `multiple: undefined`: give the property only where it is true.
+    options[name] = spec.multiple ? { type: 'string', multiple: true } : { type: 'string' };
   }
   // `--force` alone means true: give bare boolean flags an explicit value.
   const args = argv.flatMap((arg, i) => {
@@ -110,26 +111,28 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(USAGE);
     return 0;
   }
-  const log = consoleLog(cli.verbose);
-  if (!cli.verbose) hideDebugCommands();
+  // With --json, stdout carries the JSON alone (for jq and the like): the log goes to stderr.
+  const log = cli.json ? stderrLog(cli.verbose) : consoleLog(cli.verbose);
+  hideDebugCommands(cli.verbose, cli.json);
   let apiKey = '';
+  const controller = new AbortController();
+  const stop = (): void => controller.abort(new Error('interrupted'));
   try {
     const { settings, warnings } = await getInputs(cli.read, { workspace: cli.workspace, env: {} });
     apiKey = settings.apiKey;
     warnings.forEach(warning => log.warning(warning));
-    const controller = new AbortController();
-    const stop = (): void => controller.abort(new Error('interrupted'));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     const result = await runPipeline(settings, { log, signal: controller.signal });
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
 
     if (cli.summary) await writeFile(cli.summary, renderSummary(result));
     if (cli.json) console.log(JSON.stringify(resultEntries(result), null, 2));
     const tally = counts(result);
+    const queued = tally.queued ? `, ${tally.queued} queued` : '';
     log.info(
-      `${tally.edited} edited, ${tally.skipped} skipped, ${tally.failed} failed${tally.queued ? `, ${tally.queued} queued` : ''}`
+      settings.dryRun
+        ? `Dry run: ${tally.edited} to edit, ${tally.skipped} skipped`
+        : `${tally.edited} edited, ${tally.skipped} skipped, ${tally.failed} failed${queued}`
     );
     const failures = failureLines(result);
     if (failures.length) {
@@ -140,18 +143,40 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (error) {
     log.error(redact((error as Error).message, { apiKey }));
     return error instanceof InputError ? 2 : 1;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
+}
+
+/** The console log with every line on stderr (for --json). */
+function stderrLog(verbose: boolean): Log {
+  return {
+    ...consoleLog(verbose),
+    info: message => console.error(message),
+    group: async (name, fn) => {
+      console.error(`== ${name}`);
+      return fn();
+    }
+  };
 }
 
 
 /**
  * Libraries from the actions toolkit (@actions/glob) log through core.debug,
- * which prints `::debug::` workflow commands; outside a runner they are noise.
+ * which prints `::debug::` workflow commands on stdout; outside a runner they
+ * are noise. They are dropped, or with --verbose shown on stderr as debug lines.
+ * With --json, other workflow commands (`::add-mask::` when the CLI runs inside
+ * a workflow) go to stderr, which the runner reads too, so stdout stays JSON.
  */
-function hideDebugCommands(): void {
+function hideDebugCommands(verbose: boolean, json: boolean): void {
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (typeof chunk === 'string' && chunk.startsWith('::debug::')) return true;
+    if (typeof chunk === 'string' && chunk.startsWith('::debug::')) {
+      if (verbose) process.stderr.write(`debug: ${chunk.slice('::debug::'.length)}`);
+      return true;
+    }
+    if (json && typeof chunk === 'string' && chunk.startsWith('::')) return process.stderr.write(chunk);
     return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stdout.write;
 }

@@ -296,7 +296,7 @@ export function createEditClient(options: EditClientOptions): EditClient {
     try {
       const res = await postEdit(body, accept, signal, streams);
       if (res.statusCode < 200 || res.statusCode > 299) {
-        const text = await readText(res.body, MAX_ERROR_BODY_BYTES, true);
+        const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
         throw new AttemptFailure(httpError(res.statusCode, res.headers, text), isRetryableStatus(res.statusCode), res.headers);
       }
       const contentType = headerValue(res.headers, 'content-type') ?? '';
@@ -304,7 +304,7 @@ export function createEditClient(options: EditClientOptions): EditClient {
         const images = await readEvents(res, callbacks);
         return { kind: 'stream', images, requestId: requestIdOf(res.headers) };
       }
-      const json = parseJson(await readText(res.body, MAX_ANSWER_BYTES, false), "the endpoint's answer");
+      const json = await readJsonAnswer(res, MAX_ANSWER_BYTES, "the endpoint's answer");
       return { kind: 'json', json, requestId: requestIdOf(res.headers, traceIdOf(json)) };
     } finally {
       for (const stream of streams) stream.destroy();
@@ -391,7 +391,9 @@ export function createEditClient(options: EditClientOptions): EditClient {
     for (const [index, item] of items.entries()) {
       const raw = isObject(item) ? item : {};
       let data: Buffer | undefined;
-      if (typeof raw.b64_json === 'string' && raw.b64_json.length > 0) {
+      if (raw.b64_json instanceof DecodedBase64 && raw.b64_json.textLength > 0) {
+        data = raw.b64_json.bytes;
+      } else if (typeof raw.b64_json === 'string' && raw.b64_json.length > 0) {
         data = Buffer.from(stripDataPrefix(raw.b64_json), 'base64');
       } else if (typeof raw.url === 'string' && raw.url.length > 0) {
         data = await download(raw.url, callbacks);
@@ -444,14 +446,14 @@ export function createEditClient(options: EditClientOptions): EditClient {
           continue;
         }
         if (res.statusCode < 200 || res.statusCode > 299) {
-          const text = await readText(res.body, MAX_ERROR_BODY_BYTES, true);
+          const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
           const error = httpError(res.statusCode, res.headers, text, `downloading ${shown}: `);
           error.code = 'DOWNLOAD';
           throw new AttemptFailure(error, isRetryableStatus(res.statusCode), res.headers);
         }
         const type = (headerValue(res.headers, 'content-type') ?? '').toLowerCase();
         if (type.startsWith('text/') || type.includes('json')) {
-          const text = await readText(res.body, MAX_ERROR_BODY_BYTES, true);
+          const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
           throw new EditError(`downloading ${shown}: the answer is ${type.split(';')[0]}, not an image: ${snippet(text, 100)}`, {
             status: res.statusCode,
             code: 'DOWNLOAD'
@@ -478,10 +480,10 @@ export function createEditClient(options: EditClientOptions): EditClient {
       signal
     });
     if (res.statusCode < 200 || res.statusCode > 299) {
-      const text = await readText(res.body, MAX_ERROR_BODY_BYTES, true);
+      const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
       throw new AttemptFailure(httpError(res.statusCode, res.headers, text, `polling task ${taskId}: `), isRetryableStatus(res.statusCode), res.headers);
     }
-    return parseJson(await readText(res.body, MAX_ANSWER_BYTES, false), `the task endpoint's answer for task ${taskId}`);
+    return readJsonAnswer(res, MAX_ANSWER_BYTES, `the task endpoint's answer for task ${taskId}`);
   }
 
   /** Polls a task until it has an answer, then returns its images. */
@@ -578,7 +580,16 @@ export function createEditClient(options: EditClientOptions): EditClient {
       }
     },
     async close() {
-      await agent.close();
+      // undici ends each idle socket with a ClientDestroyedError whose stack Node reads; in the
+      // bundle, formatting a stack loads and parses the 3 MB source map (about 100 ms). Nobody
+      // ever sees these errors: make them without a stack.
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        await agent.close();
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
     }
   };
 }
@@ -601,24 +612,317 @@ function describe(err: unknown): string {
   return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
 }
 
-/** Reads a body as text; over `limit`, either truncates (error bodies) or fails. */
-async function readText(body: Dispatcher.ResponseData['body'], limit: number, truncate: boolean): Promise<string> {
-  if (truncate) {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      const buffer = chunk as Buffer;
-      if (size + buffer.length > limit) {
-        chunks.push(buffer.subarray(0, limit - size));
-        body.destroy();
-        break;
-      }
-      chunks.push(buffer);
-      size += buffer.length;
+/**
+ * Reads a JSON answer as it streams in, decoding every `b64_json` string value
+ * straight into bytes on the way (see {@link JsonAnswerScanner}): a 2 MB image
+ * never exists as a 2.7 MB string, its copies or a parse of it. In the parsed
+ * value each such field holds a {@link DecodedBase64}. Over `limit` bytes, or
+ * not JSON, is an error naming `what`.
+ */
+async function readJsonAnswer(res: Dispatcher.ResponseData, limit: number, what: string): Promise<unknown> {
+  const { body } = res;
+  const declared = Number(headerValue(res.headers, 'content-length'));
+  const scanner = new JsonAnswerScanner(Number.isSafeInteger(declared) && declared > 0 && declared <= limit ? declared : 0);
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limit) {
+      body.destroy();
+      throw new EditError(`${what} is larger than ${Math.round(limit / 1024 / 1024)} MB`, { code: 'BAD_ANSWER' });
     }
-    return Buffer.concat(chunks).toString('utf8');
+    scanner.write(buffer);
   }
-  return (await readAll(body, limit, "the endpoint's answer")).toString('utf8');
+  const { text, images } = scanner.end();
+  if (images.length === 0) return parseJson(text, what);
+  try {
+    return JSON.parse(text, (key, value: unknown) => {
+      if (key !== 'b64_json' || typeof value !== 'string' || !value.startsWith(PLACEHOLDER)) return value;
+      return images[Number(value.slice(PLACEHOLDER.length))] ?? value;
+    });
+  } catch {
+    throw new EditError(`${what} is not JSON: ${snippet(text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
+  }
+}
+
+/** A `b64_json` value decoded while the answer was read. */
+export class DecodedBase64 {
+  constructor(
+    /** The decoded bytes (a `data:…;base64,` prefix removed first). */
+    readonly bytes: Buffer,
+    /** Characters of the value as sent. */
+    readonly textLength: number
+  ) {}
+
+  /** Keeps messages that show an answer short. */
+  toJSON(): string {
+    return `(${this.textLength} characters of base64)`;
+  }
+}
+
+/** A decoded value gets room for at most this many characters up front (a larger one grows piece by piece). */
+const MAX_PREALLOCATED_TEXT = 96 * 1024 * 1024;
+/** Stands in for a decoded value in the text that is parsed: `\u0000b64:<index>` (a NUL cannot be sent raw in JSON). */
+const PLACEHOLDER = '\u0000b64:';
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const B64_KEY = Buffer.from('b64_json', 'latin1');
+/** JSON escapes as the characters they stand for (inside a base64 value, `\/` is the one that matters). */
+const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/**
+ * A byte-level scanner of a JSON answer. It follows strings (quotes and
+ * escapes) and watches for the key `"b64_json"` followed by `:` and a string:
+ * that string's bytes are fed to a {@link Base64Decoder} instead of being kept,
+ * and a placeholder takes its place in the text. Everything else is kept as it
+ * came and parsed by `JSON.parse` at the end, so the scanner never has to judge
+ * whether the JSON is valid: a malformed answer still fails to parse.
+ */
+export class JsonAnswerScanner {
+  private readonly kept: Buffer[] = [];
+  private readonly images: DecodedBase64[] = [];
+  private inString = false;
+  private escaped = false;
+  /** Bytes of the current string that match `b64_json` so far; -1 once it cannot be that key. */
+  private keyMatch = -1;
+  /** 1: the string just closed was `"b64_json"`; 2: and its colon followed. */
+  private expect = 0;
+  private value: Base64Decoder | undefined;
+  /** An escape inside a base64 value, without its backslash, while it is incomplete. */
+  private valueEscape: string | undefined;
+  /** Bytes written before the current chunk. */
+  private seen = 0;
+
+  /** `expectedLength`: the answer's size (`content-length`), when known; it sizes the decoded buffers. */
+  constructor(private readonly expectedLength = 0) {}
+
+  /** Takes the next chunk of the answer. */
+  write(chunk: Buffer): void {
+    let from = 0;
+    let i = 0;
+    const length = chunk.length;
+    while (i < length) {
+      if (this.value) {
+        i = this.scanValue(chunk, i);
+        from = i;
+        continue;
+      }
+      const byte = chunk[i];
+      if (this.inString) {
+        if (this.escaped) {
+          this.escaped = false;
+          i++;
+        } else if (byte === BACKSLASH) {
+          this.escaped = true;
+          this.keyMatch = -1;
+          i++;
+        } else if (byte === QUOTE) {
+          this.inString = false;
+          this.expect = this.keyMatch === B64_KEY.length ? 1 : 0;
+          i++;
+        } else if (this.keyMatch >= 0) {
+          this.keyMatch = this.keyMatch < B64_KEY.length && byte === B64_KEY[this.keyMatch] ? this.keyMatch + 1 : -1;
+          i++;
+        } else {
+          // Not the key: jump to the next quote or backslash.
+          i = nextOf(chunk, i, length);
+        }
+        continue;
+      }
+      if (byte === QUOTE) {
+        if (this.expect === 2) {
+          this.kept.push(chunk.subarray(from, i));
+          this.value = new Base64Decoder(this.expectedLength > 0 ? this.expectedLength - (this.seen + i + 1) : 0);
+          this.expect = 0;
+          i++;
+          from = i;
+          continue;
+        }
+        this.inString = true;
+        this.keyMatch = 0;
+        this.expect = 0;
+      } else if (byte === COLON && this.expect === 1) {
+        this.expect = 2;
+      } else if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
+        this.expect = 0;
+      }
+      i++;
+    }
+    if (!this.value && from < length) this.kept.push(chunk.subarray(from, length));
+    this.seen += length;
+  }
+
+  /** The text to parse (decoded values replaced by placeholders) and the decoded values. */
+  end(): { text: string; images: DecodedBase64[] } {
+    // An unterminated value: leave the text unterminated too, so that it fails to parse.
+    if (this.value) this.kept.push(Buffer.from('"'));
+    return { text: Buffer.concat(this.kept).toString('utf8'), images: this.images };
+  }
+
+  /** Feeds base64 bytes from `i` on; returns where the scan goes on. */
+  private scanValue(chunk: Buffer, i: number): number {
+    const value = this.value as Base64Decoder;
+    const length = chunk.length;
+    while (i < length) {
+      if (this.valueEscape !== undefined) {
+        this.valueEscape += String.fromCharCode(chunk[i++]);
+        const escape = this.valueEscape;
+        if (escape[0] === 'u') {
+          if (escape.length < 5) continue;
+          value.push(String.fromCharCode(parseInt(escape.slice(1), 16) || 0));
+        } else {
+          value.push(ESCAPES[escape] ?? escape);
+        }
+        this.valueEscape = undefined;
+        continue;
+      }
+      const stop = nextOf(chunk, i, length);
+      if (stop > i) value.push(chunk.toString('latin1', i, stop));
+      if (stop === length) return length;
+      if (chunk[stop] === BACKSLASH) {
+        this.valueEscape = '';
+        i = stop + 1;
+        continue;
+      }
+      // The closing quote.
+      const index = this.images.length;
+      this.images.push(value.end());
+      this.kept.push(Buffer.from(JSON.stringify(`${PLACEHOLDER}${index}`), 'utf8'));
+      this.value = undefined;
+      return stop + 1;
+    }
+    return length;
+  }
+}
+
+/** Index of the next quote or backslash in `chunk` from `i`, or `length`. */
+function nextOf(chunk: Buffer, i: number, length: number): number {
+  const quote = chunk.indexOf(QUOTE, i);
+  const backslash = chunk.indexOf(BACKSLASH, i);
+  if (quote === -1) return backslash === -1 ? length : backslash;
+  return backslash === -1 || quote < backslash ? quote : backslash;
+}
+
+/**
+ * Decodes base64 text pushed piece by piece, with the result `Buffer.from(text,
+ * 'base64')` would give for the whole text (after a `data:…,` prefix is removed,
+ * as {@link stripDataPrefix} does). Whole groups of 4 characters are decoded as
+ * they come, straight into one buffer when the answer's size is known; a group
+ * holding anything but the 64 letters (whitespace, padding, other characters)
+ * sends the rest of the text to one lenient decode at the end.
+ */
+export class Base64Decoder {
+  /** Decoded bytes that no longer fit `out`. */
+  private readonly parts: Buffer[] = [];
+  /** Where decoded bytes go while they fit, `written` of them so far. */
+  private out: Buffer | undefined;
+  private written = 0;
+  private carry = '';
+  /** The start of the text, kept until it is known whether it is a `data:` URL prefix. */
+  private head: string | undefined = '';
+  private rest: string[] | undefined;
+  private textLength = 0;
+
+  /** `maxTextLength`: at most this many characters will come (the rest of the answer), when known. */
+  constructor(maxTextLength = 0) {
+    if (maxTextLength > 0) this.out = Buffer.allocUnsafe(Math.ceil(Math.min(maxTextLength, MAX_PREALLOCATED_TEXT) / 4) * 3);
+  }
+
+  /** Adds the next piece of text. */
+  push(text: string): void {
+    this.textLength += text.length;
+    if (this.head !== undefined) {
+      this.head += text;
+      if (this.head.length < 5 && 'data:'.startsWith(this.head)) return;
+      if (this.head.startsWith('data:')) {
+        const comma = this.head.indexOf(',');
+        if (comma === -1) return;
+        text = this.head.slice(comma + 1);
+      } else {
+        text = this.head;
+      }
+      this.head = undefined;
+    }
+    if (this.rest) {
+      this.rest.push(text);
+      return;
+    }
+    if (this.carry) {
+      // Complete the group started by the previous piece.
+      const needed = 4 - this.carry.length;
+      const group = this.carry + text.slice(0, needed);
+      text = text.slice(needed);
+      this.carry = '';
+      if (group.length < 4) {
+        this.carry = group;
+        return;
+      }
+      if (!this.decode(group)) {
+        this.rest = [group, text];
+        return;
+      }
+    }
+    const whole = text.length - (text.length % 4);
+    this.carry = text.slice(whole);
+    if (whole > 0 && !this.decode(text.slice(0, whole))) {
+      this.rest = [text];
+      this.carry = '';
+    }
+  }
+
+  /** Decodes whole groups of 4; false (nothing kept) when they hold anything but the 64 letters. */
+  private decode(groups: string): boolean {
+    const size = (groups.length / 4) * 3;
+    if (this.out && this.written + size > this.out.length) {
+      this.parts.push(this.out.subarray(0, this.written));
+      this.out = undefined;
+    }
+    if (this.out) {
+      if (this.out.write(groups, this.written, 'base64') !== size) return false;
+      this.written += size;
+      return true;
+    }
+    const bytes = Buffer.from(groups, 'base64');
+    if (bytes.length !== size) return false;
+    this.parts.push(bytes);
+    return true;
+  }
+
+  /** The decoded bytes and the length of the text. */
+  end(): DecodedBase64 {
+    const text = this.head !== undefined ? this.head : this.rest ? this.rest.join('') : this.carry;
+    let tail = text ? Buffer.from(text, 'base64') : undefined;
+    if (tail && this.out && this.written + tail.length <= this.out.length) {
+      // The last group (padding) fits where the rest went.
+      this.written += tail.copy(this.out, this.written);
+      tail = undefined;
+    }
+    const parts = this.out ? [...this.parts, this.out.subarray(0, this.written)] : this.parts;
+    if (tail) parts.push(tail);
+    let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    // Far smaller than the room made for it (several images in one answer): do not keep the room.
+    if (this.out && bytes.buffer === this.out.buffer && bytes.length < this.out.length * 0.9) bytes = Buffer.from(bytes);
+    this.out = undefined;
+    return new DecodedBase64(bytes, this.textLength);
+  }
+}
+
+/** Reads a body (an error answer) as text, up to `limit` bytes; the rest is dropped. */
+async function readText(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    if (size + buffer.length > limit) {
+      chunks.push(buffer.subarray(0, limit - size));
+      body.destroy();
+      break;
+    }
+    chunks.push(buffer);
+    size += buffer.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Reads a whole body; more than `limit` bytes is an error naming `what`. */

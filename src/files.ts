@@ -52,10 +52,12 @@ export async function resolveGlobs(
 
   // One globber per include pattern, to name the ones that match nothing.
   let valid = true;
+  let onlyMatches: string[] | undefined;
   for (const pattern of includes) {
     let matches: string[];
     try {
       matches = await globFiles(pattern.anchored);
+      onlyMatches = matches;
     } catch (error) {
       problems.push(`${input}: invalid pattern "${pattern.line}": ${(error as Error).message}`);
       valid = false;
@@ -76,20 +78,30 @@ export async function resolveGlobs(
   }
   if (!valid) return { files: [], problems };
 
-  // One globber for the whole list, so excludes work exactly as @actions/glob applies them.
-  const matches = await globFiles(anchored.flatMap(p => (p.negate ? [p.anchored, below(p.anchored)] : [p.anchored])).join('\n'));
+  // One globber for the whole list, so excludes work exactly as @actions/glob applies them
+  // (one include and no exclude: its matches are already there).
+  const matches =
+    anchored.length === 1 && onlyMatches
+      ? onlyMatches
+      : await globFiles(anchored.flatMap(p => (p.negate ? [p.anchored, below(p.anchored)] : [p.anchored])).join('\n'));
   const realRoot = await fs.realpath(root);
-  const files = new Set<string>();
-  for (const match of matches) {
-    let real: string;
-    let isFile: boolean;
+  // Where each match leads, looked up a few at a time (hundreds of files: one at a time is slow).
+  const found = await mapLimited(matches, 16, async (match): Promise<{ real: string; isFile: boolean } | { error: Error }> => {
     try {
-      real = await fs.realpath(match);
-      isFile = (await fs.stat(real)).isFile();
+      const real = await fs.realpath(match);
+      return { real, isFile: (await fs.stat(real)).isFile() };
     } catch (error) {
-      problems.push(`${input}: cannot read the match ${match}: ${(error as Error).message}`);
+      return { error: error as Error };
+    }
+  });
+  const files = new Set<string>();
+  for (const [index, match] of matches.entries()) {
+    const lookup = found[index];
+    if ('error' in lookup) {
+      problems.push(`${input}: cannot read the match ${match}: ${lookup.error.message}`);
       continue;
     }
+    const { real, isFile } = lookup;
     if (!isInside(realRoot, real)) {
       const shown = isInside(root, match) ? toPosix(path.relative(root, match)) : match;
       problems.push(
@@ -305,6 +317,20 @@ async function isFolder(root: string, line: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** `fn` over `items`, at most `limit` at once; results in input order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function isInside(root: string, candidate: string): boolean {

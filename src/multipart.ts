@@ -77,20 +77,35 @@ async function fileSize(file: string): Promise<number> {
   return info.size;
 }
 
+/**
+ * Yields the body. Each chunk yielded becomes one socket write (one system call,
+ * which on loopback also runs the receiving side), so the small pieces (part
+ * headers, text fields, CRLFs) are gathered and sent together with a file's
+ * first and last chunk: a request with a small image is one write, not a dozen.
+ */
 async function* generate(segments: Segment[]): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  const flush = (): Buffer => {
+    const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    pending = [];
+    return joined;
+  };
   for (const segment of segments) {
     if (Buffer.isBuffer(segment)) {
-      yield segment;
+      pending.push(segment);
       continue;
     }
     let read = 0;
     for await (const chunk of createReadStream(segment.file)) {
       read += (chunk as Buffer).length;
       if (read > segment.size) break;
-      yield chunk as Buffer;
+      pending.push(chunk as Buffer);
+      // The file's last chunk waits for what follows it.
+      if (read < segment.size) yield flush();
     }
     if (read !== segment.size) {
       throw new Error(`the file ${segment.file} changed while it was being sent (${segment.size} bytes expected, ${read} found)`);
     }
   }
+  if (pending.length) yield flush();
 }

@@ -4,9 +4,10 @@
  * write each image atomically, and record the edits in the manifest.
  * Delivery (outputs, summary, artifact, commit, comment) works on its result.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEditClient, EditError, type EditClient, type EditOutcome } from './edit-client.js';
-import { insideWorkspace, writeFileAtomic } from './files.js';
+import { insideWorkspace, TargetExistsError, writeFileAtomic } from './files.js';
 import type { Log } from './log.js';
 import { saveManifest, type Manifest } from './manifest.js';
 import { planEdits, type Job, type Plan } from './plan.js';
@@ -63,10 +64,13 @@ export async function runPipeline(settings: Settings, deps: PipelineDeps): Promi
 
   const todo = plan.jobs.filter(job => !job.skip).length;
   const client = deps.client ?? (todo > 0 ? createClient(settings) : undefined);
+  const slots = requestSlots(settings.concurrency);
   let results: FileResult[];
   try {
     results = await log.group(`Edit ${todo} file(s), ${Math.min(settings.concurrency, Math.max(todo, 1))} at a time`, () =>
-      mapConcurrent(plan.jobs, settings.concurrency, job => editOne(settings, job, client, deps))
+      // Twice as many files in progress as requests in flight: a file whose answer is in is
+      // written while the next file's request already uses the freed slot.
+      mapConcurrent(plan.jobs, settings.concurrency * 2, job => editOne(settings, job, client, deps, slots))
     );
   } finally {
     if (!deps.client) await client?.close();
@@ -97,37 +101,61 @@ function createClient(settings: Settings): EditClient {
 }
 
 /** Edits one file; never throws: a failure becomes a `failed` result. */
-async function editOne(settings: Settings, job: Job, client: EditClient | undefined, deps: PipelineDeps): Promise<FileResult> {
+async function editOne(
+  settings: Settings,
+  job: Job,
+  client: EditClient | undefined,
+  deps: PipelineDeps,
+  slots: RequestSlots
+): Promise<FileResult> {
   const { log, signal } = deps;
   const name = job.source.path;
   if (job.skip) {
     log.info(`${name}: skipped (${job.skip})`);
     return result(job, 'skipped', {});
   }
-  const started = Date.now();
+  let started = Date.now();
   if (signal?.aborted || !client) {
     return result(job, 'failed', { error: 'cancelled before it started', started });
   }
   let attempts = 0;
   try {
-    const outcome: EditOutcome = await client.edit(
-      {
-        images: [job.source, ...job.references].map(file => ({
-          path: file.absolute,
-          filename: path.posix.basename(file.path),
-          contentType: file.info.mime
-        })),
-        mask: job.mask && { path: job.mask.absolute, filename: path.posix.basename(job.mask.path), contentType: 'image/png' },
-        prompt: job.prompt,
-        params: settings.params
-      },
-      {
-        signal,
-        onRetry: info => log.info(`${name}: attempt ${info.attempt} failed (${redact(info.reason, settings)}); retrying in ${Math.round(info.delayMs)} ms`),
-        onPartial: info => log.info(`${name}: partial image ${info.index + 1} (${info.bytes} bytes)`),
-        onTask: id => log.info(`${name}: task ${id}`)
+    if (!settings.overwrite) {
+      // Checked again (atomically) at the write; checked here too so no request is sent (and billed) in vain.
+      for (const output of job.outputs) {
+        if (fs.existsSync(await insideWorkspace(settings.workspace, output, 'output-path'))) {
+          throw new TargetExistsError(output);
+        }
       }
-    );
+    }
+    // The request slot is held for the request only: writing the images below happens after it
+    // is freed, so the next request does not wait for the disk.
+    const release = await slots.acquire();
+    let outcome: EditOutcome;
+    try {
+      started = Date.now();
+      if (signal?.aborted) return result(job, 'failed', { error: 'cancelled before it started', started });
+      outcome = await client.edit(
+        {
+          images: [job.source, ...job.references].map(file => ({
+            path: file.absolute,
+            filename: path.posix.basename(file.path),
+            contentType: file.info.mime
+          })),
+          mask: job.mask && { path: job.mask.absolute, filename: path.posix.basename(job.mask.path), contentType: 'image/png' },
+          prompt: job.prompt,
+          params: settings.params
+        },
+        {
+          signal,
+          onRetry: info => log.info(`${name}: attempt ${info.attempt} failed (${redact(info.reason, settings)}); retrying in ${Math.round(info.delayMs)} ms`),
+          onPartial: info => log.info(`${name}: partial image ${info.index + 1} (${info.bytes} bytes)`),
+          onTask: id => log.info(`${name}: task ${id}`)
+        }
+      );
+    } finally {
+      release();
+    }
     attempts = outcome.attempts;
     if (outcome.kind === 'queued') {
       log.info(`${name}: queued as ${outcome.taskIds.join(', ')}`);
@@ -162,8 +190,20 @@ function describeError(error: unknown): string {
 
 /** Removes the API key from any text that leaves the process (errors from the API may echo it). */
 export function redact(text: string, settings: Pick<Settings, 'apiKey'>): string {
-  return settings.apiKey ? text.split(settings.apiKey).join('***') : text;
+  const key = settings.apiKey;
+  if (!key) return text;
+  let out = text.split(key).join('***');
+  // Long API texts are cut short with "…": a cut inside the key leaves its start, hidden here too.
+  if (out.includes('…')) {
+    for (let length = key.length - 1; length >= SHORTEST_HIDDEN_PIECE; length--) {
+      out = out.split(`${key.slice(0, length)}…`).join('***…');
+    }
+  }
+  return out;
 }
+
+/** A cut-off start of the key shorter than this is left alone (it would match ordinary text). */
+const SHORTEST_HIDDEN_PIECE = 6;
 
 function result(
   job: Job,
@@ -179,6 +219,35 @@ function result(
     durationMs: extra.started ? Date.now() - extra.started : 0,
     attempts: extra.attempts ?? 0,
     ...(extra.taskIds && { taskIds: extra.taskIds })
+  };
+}
+
+/** Hands out at most `limit` slots at once. */
+interface RequestSlots {
+  /** Resolves, first come first served, with the function that frees the slot (calling it twice frees it once). */
+  acquire(): Promise<() => void>;
+}
+
+/** Request slots: at most `limit` requests in flight, however many files are in progress. */
+function requestSlots(limit: number): RequestSlots {
+  let free = limit;
+  const waiting: Array<() => void> = [];
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return {
+    async acquire() {
+      if (free > 0) free--;
+      else await new Promise<void>(resolve => waiting.push(resolve));
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        release();
+      };
+    }
   };
 }
 

@@ -104,7 +104,8 @@ export async function planEdits(settings: Settings): Promise<Plan> {
   const matchedSet = new Set(matched.files);
   const notSourceSet = new Set(manifest ? recordedOutputs(manifest) : []);
   for (const file of matched.files) {
-    for (const output of outputPathsFor(settings, file)) notSourceSet.add(output);
+    // A file's own output is not "another source's output": it is checked below (it would overwrite its source).
+    for (const output of outputPathsFor(settings, file)) if (output !== file) notSourceSet.add(output);
     if (settings.mask) {
       const maskPath = path.posix.normalize(render(settings.mask, sourceValues(file)));
       if (maskPath !== file && matchedSet.has(maskPath)) notSourceSet.add(maskPath);
@@ -114,6 +115,24 @@ export async function planEdits(settings: Settings): Promise<Plan> {
   const notSources = matched.files.filter(file => notSourceSet.has(file));
   const sources = candidates.filter(file => inShard(file, settings.shard));
 
+  // Output clashes are judged over every shard's files, so each shard of a matrix reports them.
+  const outputOwners = new Map<string, string>();
+  const overwritesSource: string[] = [];
+  for (const file of candidates) {
+    for (const output of outputPathsFor(settings, file)) {
+      if (output === file) overwritesSource.push(file);
+      const owner = outputOwners.get(output);
+      if (owner) problems.push(`output-path: ${owner} and ${file} would both write ${output}`);
+      else outputOwners.set(output, file);
+    }
+  }
+  if (overwritesSource.length) {
+    const shown = overwritesSource.slice(0, 5).join(', ') + (overwritesSource.length > 5 ? ` and ${overwritesSource.length - 5} more` : '');
+    problems.push(
+      `output-path: "${settings.outputPath}" makes each output the source itself (${shown}); an edit would overwrite its own input, so give a path that differs from the source, e.g. {dir}/{name}.edited{variant}.{format}`
+    );
+  }
+
   const referenceFiles: PlannedFile[] = [];
   for (const file of references.files) {
     const planned = await planFile(workspace, file, 'reference-images', problems);
@@ -121,7 +140,6 @@ export async function planEdits(settings: Settings): Promise<Plan> {
   }
 
   const jobs: Job[] = [];
-  const outputOwners = new Map<string, string>();
   for (const file of sources) {
     const source = await planFile(workspace, file, 'images', problems);
     const values = sourceValues(file);
@@ -144,17 +162,16 @@ export async function planEdits(settings: Settings): Promise<Plan> {
       } catch (error) {
         problems.push(`${(error as Error).message} (for ${file})`);
       }
-      const owner = outputOwners.get(output);
-      if (owner) problems.push(`output-path: ${file} and ${owner} would both write ${output}`);
-      outputOwners.set(output, file);
     }
 
     if (!source) continue;
-    const images = [source, ...referenceFiles];
+    // A file matched by both `images` and `reference-images` is not sent as its own reference.
+    const ownReferences = referenceFiles.filter(reference => reference.path !== file);
+    const images = [source, ...ownReferences];
     const countProblem = checkImageCount(rules, images.length);
     if (countProblem) problems.push(`reference-images: for ${file}, ${countProblem}`);
     for (const image of images) checkImage(image, rules, problems);
-    jobs.push({ source, mask, references: referenceFiles, prompt, outputs });
+    jobs.push({ source, mask, references: ownReferences, prompt, outputs });
   }
 
   if (problems.length) throw new InputError(dedupe(problems));

@@ -17,7 +17,7 @@ export function renderSummary(result: PipelineResult): string {
   const parts = [`${tally.edited} edited`, `${tally.skipped} skipped`, `${tally.failed} failed`];
   if (tally.queued) parts.push(`${tally.queued} queued`);
   lines.push(
-    `**${parts.join(', ')}** with \`${escapeCell(settings.params.model)}\` at ${escapeCell(settings.endpoint.origin)}` +
+    `**${parts.join(', ')}** with <code>${escapeCell(settings.params.model)}</code> at ${escapeCell(settings.endpoint.origin)}` +
       (result.cancelled ? ' — **cancelled**: the run was stopped before every file finished' : '')
   );
   if (settings.dryRun) lines.push('', 'Dry run: nothing was sent or written; the outputs below are the planned paths.');
