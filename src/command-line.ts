@@ -131,7 +131,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const queued = tally.queued ? `, ${tally.queued} queued` : '';
     log.info(
       settings.dryRun
-        ? `Dry run: ${tally.edited} to edit, ${tally.skipped} skipped`
+        ? `Dry run: ${result.plan.jobs.filter(job => !job.skip).length} to edit, ${result.plan.jobs.filter(job => job.skip).length} unchanged`
         : `${tally.edited} edited, ${tally.skipped} skipped, ${tally.failed} failed${queued}`
     );
     const failures = failureLines(result);

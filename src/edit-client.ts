@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { apiErrorOf, EditError, httpError, isErrorAnswer, requestIdOf, snippet } from './api-error.js';
 import { parseEventStream } from './event-stream.js';
+import { DecodedBase64, JsonAnswerScanner, parseScanned } from './json-answer.js';
 import { multipartBody, type MultipartBody, type Part } from './multipart.js';
 import { AttemptTimeoutError, formatDuration, isRetryableError, isRetryableStatus, retryDelay } from './retry.js';
 import type { EditMode, EditParameters } from './settings.js';
@@ -296,7 +297,7 @@ export function createEditClient(options: EditClientOptions): EditClient {
     try {
       const res = await postEdit(body, accept, signal, streams);
       if (res.statusCode < 200 || res.statusCode > 299) {
-        const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
+        const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
         throw new AttemptFailure(httpError(res.statusCode, res.headers, text), isRetryableStatus(res.statusCode), res.headers);
       }
       const contentType = headerValue(res.headers, 'content-type') ?? '';
@@ -315,7 +316,9 @@ export function createEditClient(options: EditClientOptions): EditClient {
   async function readEvents(res: Dispatcher.ResponseData, callbacks: EditCallbacks): Promise<RawImage[]> {
     const images: RawImage[] = [];
     let partials = 0;
-    for await (const event of parseEventStream(res.body)) {
+    for await (const raw of parseEventStream(res.body)) {
+      // The key is removed before any text is cut short for a message (a cut key would escape redaction).
+      const event = { ...raw, data: redact(raw.data) };
       let data: unknown;
       try {
         data = JSON.parse(event.data);
@@ -446,14 +449,14 @@ export function createEditClient(options: EditClientOptions): EditClient {
           continue;
         }
         if (res.statusCode < 200 || res.statusCode > 299) {
-          const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
+          const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
           const error = httpError(res.statusCode, res.headers, text, `downloading ${shown}: `);
           error.code = 'DOWNLOAD';
           throw new AttemptFailure(error, isRetryableStatus(res.statusCode), res.headers);
         }
         const type = (headerValue(res.headers, 'content-type') ?? '').toLowerCase();
         if (type.startsWith('text/') || type.includes('json')) {
-          const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
+          const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
           throw new EditError(`downloading ${shown}: the answer is ${type.split(';')[0]}, not an image: ${snippet(text, 100)}`, {
             status: res.statusCode,
             code: 'DOWNLOAD'
@@ -480,7 +483,7 @@ export function createEditClient(options: EditClientOptions): EditClient {
       signal
     });
     if (res.statusCode < 200 || res.statusCode > 299) {
-      const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
+      const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
       throw new AttemptFailure(httpError(res.statusCode, res.headers, text, `polling task ${taskId}: `), isRetryableStatus(res.statusCode), res.headers);
     }
     return readJsonAnswer(res, MAX_ANSWER_BYTES, `the task endpoint's answer for task ${taskId}`);
@@ -633,278 +636,11 @@ async function readJsonAnswer(res: Dispatcher.ResponseData, limit: number, what:
     }
     scanner.write(buffer);
   }
-  const { text, images } = scanner.end();
-  if (images.length === 0) return parseJson(text, what);
+  const scanned = scanner.end();
   try {
-    return JSON.parse(text, (key, value: unknown) => {
-      if (key !== 'b64_json' || typeof value !== 'string' || !value.startsWith(PLACEHOLDER)) return value;
-      return images[Number(value.slice(PLACEHOLDER.length))] ?? value;
-    });
+    return parseScanned(scanned);
   } catch {
-    throw new EditError(`${what} is not JSON: ${snippet(text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
-  }
-}
-
-/** A `b64_json` value decoded while the answer was read. */
-export class DecodedBase64 {
-  constructor(
-    /** The decoded bytes (a `data:…;base64,` prefix removed first). */
-    readonly bytes: Buffer,
-    /** Characters of the value as sent. */
-    readonly textLength: number
-  ) {}
-
-  /** Keeps messages that show an answer short. */
-  toJSON(): string {
-    return `(${this.textLength} characters of base64)`;
-  }
-}
-
-/** A decoded value gets room for at most this many characters up front (a larger one grows piece by piece). */
-const MAX_PREALLOCATED_TEXT = 96 * 1024 * 1024;
-/** Stands in for a decoded value in the text that is parsed: `\u0000b64:<index>` (a NUL cannot be sent raw in JSON). */
-const PLACEHOLDER = '\u0000b64:';
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const B64_KEY = Buffer.from('b64_json', 'latin1');
-/** JSON escapes as the characters they stand for (inside a base64 value, `\/` is the one that matters). */
-const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-
-/**
- * A byte-level scanner of a JSON answer. It follows strings (quotes and
- * escapes) and watches for the key `"b64_json"` followed by `:` and a string:
- * that string's bytes are fed to a {@link Base64Decoder} instead of being kept,
- * and a placeholder takes its place in the text. Everything else is kept as it
- * came and parsed by `JSON.parse` at the end, so the scanner never has to judge
- * whether the JSON is valid: a malformed answer still fails to parse.
- */
-export class JsonAnswerScanner {
-  private readonly kept: Buffer[] = [];
-  private readonly images: DecodedBase64[] = [];
-  private inString = false;
-  private escaped = false;
-  /** Bytes of the current string that match `b64_json` so far; -1 once it cannot be that key. */
-  private keyMatch = -1;
-  /** 1: the string just closed was `"b64_json"`; 2: and its colon followed. */
-  private expect = 0;
-  private value: Base64Decoder | undefined;
-  /** An escape inside a base64 value, without its backslash, while it is incomplete. */
-  private valueEscape: string | undefined;
-  /** Bytes written before the current chunk. */
-  private seen = 0;
-
-  /** `expectedLength`: the answer's size (`content-length`), when known; it sizes the decoded buffers. */
-  constructor(private readonly expectedLength = 0) {}
-
-  /** Takes the next chunk of the answer. */
-  write(chunk: Buffer): void {
-    let from = 0;
-    let i = 0;
-    const length = chunk.length;
-    while (i < length) {
-      if (this.value) {
-        i = this.scanValue(chunk, i);
-        from = i;
-        continue;
-      }
-      const byte = chunk[i];
-      if (this.inString) {
-        if (this.escaped) {
-          this.escaped = false;
-          i++;
-        } else if (byte === BACKSLASH) {
-          this.escaped = true;
-          this.keyMatch = -1;
-          i++;
-        } else if (byte === QUOTE) {
-          this.inString = false;
-          this.expect = this.keyMatch === B64_KEY.length ? 1 : 0;
-          i++;
-        } else if (this.keyMatch >= 0) {
-          this.keyMatch = this.keyMatch < B64_KEY.length && byte === B64_KEY[this.keyMatch] ? this.keyMatch + 1 : -1;
-          i++;
-        } else {
-          // Not the key: jump to the next quote or backslash.
-          i = nextOf(chunk, i, length);
-        }
-        continue;
-      }
-      if (byte === QUOTE) {
-        if (this.expect === 2) {
-          this.kept.push(chunk.subarray(from, i));
-          this.value = new Base64Decoder(this.expectedLength > 0 ? this.expectedLength - (this.seen + i + 1) : 0);
-          this.expect = 0;
-          i++;
-          from = i;
-          continue;
-        }
-        this.inString = true;
-        this.keyMatch = 0;
-        this.expect = 0;
-      } else if (byte === COLON && this.expect === 1) {
-        this.expect = 2;
-      } else if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
-        this.expect = 0;
-      }
-      i++;
-    }
-    if (!this.value && from < length) this.kept.push(chunk.subarray(from, length));
-    this.seen += length;
-  }
-
-  /** The text to parse (decoded values replaced by placeholders) and the decoded values. */
-  end(): { text: string; images: DecodedBase64[] } {
-    // An unterminated value: leave the text unterminated too, so that it fails to parse.
-    if (this.value) this.kept.push(Buffer.from('"'));
-    return { text: Buffer.concat(this.kept).toString('utf8'), images: this.images };
-  }
-
-  /** Feeds base64 bytes from `i` on; returns where the scan goes on. */
-  private scanValue(chunk: Buffer, i: number): number {
-    const value = this.value as Base64Decoder;
-    const length = chunk.length;
-    while (i < length) {
-      if (this.valueEscape !== undefined) {
-        this.valueEscape += String.fromCharCode(chunk[i++]);
-        const escape = this.valueEscape;
-        if (escape[0] === 'u') {
-          if (escape.length < 5) continue;
-          value.push(String.fromCharCode(parseInt(escape.slice(1), 16) || 0));
-        } else {
-          value.push(ESCAPES[escape] ?? escape);
-        }
-        this.valueEscape = undefined;
-        continue;
-      }
-      const stop = nextOf(chunk, i, length);
-      if (stop > i) value.push(chunk.toString('latin1', i, stop));
-      if (stop === length) return length;
-      if (chunk[stop] === BACKSLASH) {
-        this.valueEscape = '';
-        i = stop + 1;
-        continue;
-      }
-      // The closing quote.
-      const index = this.images.length;
-      this.images.push(value.end());
-      this.kept.push(Buffer.from(JSON.stringify(`${PLACEHOLDER}${index}`), 'utf8'));
-      this.value = undefined;
-      return stop + 1;
-    }
-    return length;
-  }
-}
-
-/** Index of the next quote or backslash in `chunk` from `i`, or `length`. */
-function nextOf(chunk: Buffer, i: number, length: number): number {
-  const quote = chunk.indexOf(QUOTE, i);
-  const backslash = chunk.indexOf(BACKSLASH, i);
-  if (quote === -1) return backslash === -1 ? length : backslash;
-  return backslash === -1 || quote < backslash ? quote : backslash;
-}
-
-/**
- * Decodes base64 text pushed piece by piece, with the result `Buffer.from(text,
- * 'base64')` would give for the whole text (after a `data:…,` prefix is removed,
- * as {@link stripDataPrefix} does). Whole groups of 4 characters are decoded as
- * they come, straight into one buffer when the answer's size is known; a group
- * holding anything but the 64 letters (whitespace, padding, other characters)
- * sends the rest of the text to one lenient decode at the end.
- */
-export class Base64Decoder {
-  /** Decoded bytes that no longer fit `out`. */
-  private readonly parts: Buffer[] = [];
-  /** Where decoded bytes go while they fit, `written` of them so far. */
-  private out: Buffer | undefined;
-  private written = 0;
-  private carry = '';
-  /** The start of the text, kept until it is known whether it is a `data:` URL prefix. */
-  private head: string | undefined = '';
-  private rest: string[] | undefined;
-  private textLength = 0;
-
-  /** `maxTextLength`: at most this many characters will come (the rest of the answer), when known. */
-  constructor(maxTextLength = 0) {
-    if (maxTextLength > 0) this.out = Buffer.allocUnsafe(Math.ceil(Math.min(maxTextLength, MAX_PREALLOCATED_TEXT) / 4) * 3);
-  }
-
-  /** Adds the next piece of text. */
-  push(text: string): void {
-    this.textLength += text.length;
-    if (this.head !== undefined) {
-      this.head += text;
-      if (this.head.length < 5 && 'data:'.startsWith(this.head)) return;
-      if (this.head.startsWith('data:')) {
-        const comma = this.head.indexOf(',');
-        if (comma === -1) return;
-        text = this.head.slice(comma + 1);
-      } else {
-        text = this.head;
-      }
-      this.head = undefined;
-    }
-    if (this.rest) {
-      this.rest.push(text);
-      return;
-    }
-    if (this.carry) {
-      // Complete the group started by the previous piece.
-      const needed = 4 - this.carry.length;
-      const group = this.carry + text.slice(0, needed);
-      text = text.slice(needed);
-      this.carry = '';
-      if (group.length < 4) {
-        this.carry = group;
-        return;
-      }
-      if (!this.decode(group)) {
-        this.rest = [group, text];
-        return;
-      }
-    }
-    const whole = text.length - (text.length % 4);
-    this.carry = text.slice(whole);
-    if (whole > 0 && !this.decode(text.slice(0, whole))) {
-      this.rest = [text];
-      this.carry = '';
-    }
-  }
-
-  /** Decodes whole groups of 4; false (nothing kept) when they hold anything but the 64 letters. */
-  private decode(groups: string): boolean {
-    const size = (groups.length / 4) * 3;
-    if (this.out && this.written + size > this.out.length) {
-      this.parts.push(this.out.subarray(0, this.written));
-      this.out = undefined;
-    }
-    if (this.out) {
-      if (this.out.write(groups, this.written, 'base64') !== size) return false;
-      this.written += size;
-      return true;
-    }
-    const bytes = Buffer.from(groups, 'base64');
-    if (bytes.length !== size) return false;
-    this.parts.push(bytes);
-    return true;
-  }
-
-  /** The decoded bytes and the length of the text. */
-  end(): DecodedBase64 {
-    const text = this.head !== undefined ? this.head : this.rest ? this.rest.join('') : this.carry;
-    let tail = text ? Buffer.from(text, 'base64') : undefined;
-    if (tail && this.out && this.written + tail.length <= this.out.length) {
-      // The last group (padding) fits where the rest went.
-      this.written += tail.copy(this.out, this.written);
-      tail = undefined;
-    }
-    const parts = this.out ? [...this.parts, this.out.subarray(0, this.written)] : this.parts;
-    if (tail) parts.push(tail);
-    let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    // Far smaller than the room made for it (several images in one answer): do not keep the room.
-    if (this.out && bytes.buffer === this.out.buffer && bytes.length < this.out.length * 0.9) bytes = Buffer.from(bytes);
-    this.out = undefined;
-    return new DecodedBase64(bytes, this.textLength);
+    throw new EditError(`${what} is not JSON: ${snippet(scanned.text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
   }
 }
 

@@ -10,7 +10,8 @@ import { createEditClient, EditError, type EditClient, type EditOutcome } from '
 import { insideWorkspace, TargetExistsError, writeFileAtomic } from './files.js';
 import type { Log } from './log.js';
 import { saveManifest, type Manifest } from './manifest.js';
-import { planEdits, type Job, type Plan } from './plan.js';
+import { sniffImage } from './image-info.js';
+import { jobFingerprint, planEdits, type Job, type Plan } from './plan.js';
 import type { Settings } from './settings.js';
 
 export type FileStatus = 'edited' | 'skipped' | 'failed' | 'queued';
@@ -22,6 +23,8 @@ export interface FileResult {
   /** Workspace-relative paths written (or that would be written, in a dry run). */
   outputs: string[];
   error?: string;
+  /** Why a file was skipped: unchanged since an earlier edit, or a dry run. */
+  reason?: string;
   revisedPrompt?: string;
   durationMs: number;
   attempts: number;
@@ -57,7 +60,8 @@ export async function runPipeline(settings: Settings, deps: PipelineDeps): Promi
   });
 
   if (settings.dryRun) {
-    const results = plan.jobs.map(job => result(job, job.skip ? 'skipped' : 'edited', {}));
+    // Nothing is edited in a dry run: every file is skipped, and `reason` says what would happen.
+    const results = plan.jobs.map(job => result(job, 'skipped', { reason: job.skip ?? 'dry run: would be edited' }));
     log.info(`Dry run: ${plan.jobs.filter(job => !job.skip).length} request(s) would be sent; nothing was sent or written.`);
     return { settings, plan, results, outputFiles: [], taskIds: [], cancelled: false };
   }
@@ -70,13 +74,20 @@ export async function runPipeline(settings: Settings, deps: PipelineDeps): Promi
     results = await log.group(`Edit ${todo} file(s), ${Math.min(settings.concurrency, Math.max(todo, 1))} at a time`, () =>
       // Twice as many files in progress as requests in flight: a file whose answer is in is
       // written while the next file's request already uses the freed slot.
-      mapConcurrent(plan.jobs, settings.concurrency * 2, job => editOne(settings, job, client, deps, slots))
+      mapConcurrent(plan.jobs, settings.concurrency * 2, job => editOne(settings, job, client, deps, slots, Boolean(plan.manifest)))
     );
   } finally {
     if (!deps.client) await client?.close();
   }
 
-  if (plan.manifest && settings.manifest) await recordEdits(settings, plan, results, log);
+  if (plan.manifest && settings.manifest) {
+    try {
+      await recordEdits(settings, plan, results, log);
+    } catch (error) {
+      // The images are written; only the memory of them is lost (the next run edits them again).
+      log.warning(`The manifest ${settings.manifest} could not be saved: ${(error as Error).message}`);
+    }
+  }
 
   return {
     settings,
@@ -106,13 +117,14 @@ async function editOne(
   job: Job,
   client: EditClient | undefined,
   deps: PipelineDeps,
-  slots: RequestSlots
+  slots: RequestSlots,
+  recording: boolean
 ): Promise<FileResult> {
   const { log, signal } = deps;
   const name = job.source.path;
   if (job.skip) {
     log.info(`${name}: skipped (${job.skip})`);
-    return result(job, 'skipped', {});
+    return result(job, 'skipped', { reason: job.skip });
   }
   let started = Date.now();
   if (signal?.aborted || !client) {
@@ -131,6 +143,14 @@ async function editOne(
     // The request slot is held for the request only: writing the images below happens after it
     // is freed, so the next request does not wait for the disk.
     const release = await slots.acquire();
+    // The manifest's fingerprint of a file it has no entry for is hashed while its request is in flight.
+    const fingerprinting =
+      recording && !job.fingerprint
+        ? jobFingerprint(settings, job).then(
+            value => (job.fingerprint = value),
+            () => undefined
+          )
+        : undefined;
     let outcome: EditOutcome;
     try {
       started = Date.now();
@@ -167,11 +187,13 @@ async function editOne(
     const written: string[] = [];
     for (const [index, image] of outcome.images.slice(0, job.outputs.length).entries()) {
       const output = job.outputs[index];
+      checkAnswerImage(image.data, output, settings, log);
       await writeFileAtomic(await insideWorkspace(settings.workspace, output, 'output-path'), image.data, {
         overwrite: settings.overwrite
       });
       written.push(output);
     }
+    await fingerprinting;
     const revisedPrompt = outcome.images.find(image => image.revisedPrompt)?.revisedPrompt;
     log.info(`${name}: edited → ${written.join(', ')} (${Date.now() - started} ms, ${attempts} attempt(s))`);
     return result(job, 'edited', { started, attempts, outputs: written, revisedPrompt });
@@ -180,6 +202,21 @@ async function editOne(
     log.error(`${name}: ${message}`);
     const tries = error instanceof EditError ? error.attempts : attempts;
     return result(job, 'failed', { started, attempts: tries, error: message, outputs: [] });
+  }
+}
+
+/**
+ * An answer's bytes must be an image before they are written: anything else is an error for
+ * the file. An image of another type than asked for is written, with a warning.
+ */
+function checkAnswerImage(data: Buffer, output: string, settings: Settings, log: Log): void {
+  const found = sniffImage(data);
+  if (!found) {
+    throw new Error(`the endpoint returned ${data.length} bytes that are not a PNG, JPEG or WebP image; nothing was written to ${output}`);
+  }
+  const wanted = settings.params.outputFormat ?? 'png';
+  if (found.type !== wanted) {
+    log.warning(`${output}: the endpoint returned a ${found.type.toUpperCase()} image, not ${wanted.toUpperCase()}; written as it came`);
   }
 }
 
@@ -208,13 +245,22 @@ const SHORTEST_HIDDEN_PIECE = 6;
 function result(
   job: Job,
   status: FileStatus,
-  extra: { started?: number; attempts?: number; outputs?: string[]; error?: string; revisedPrompt?: string; taskIds?: string[] }
+  extra: {
+    started?: number;
+    attempts?: number;
+    outputs?: string[];
+    error?: string;
+    reason?: string;
+    revisedPrompt?: string;
+    taskIds?: string[];
+  }
 ): FileResult {
   return {
     source: job.source.path,
     status,
     outputs: extra.outputs ?? job.outputs,
     ...(extra.error !== undefined && { error: extra.error }),
+    ...(extra.reason !== undefined && { reason: extra.reason }),
     ...(extra.revisedPrompt !== undefined && { revisedPrompt: extra.revisedPrompt }),
     durationMs: extra.started ? Date.now() - extra.started : 0,
     attempts: extra.attempts ?? 0,

@@ -39,7 +39,7 @@ export interface Job {
   prompt: string;
   /** Workspace-relative output paths, one per variant (`n`). */
   outputs: string[];
-  /** What the manifest records for this edit; undefined when skipping is off. */
+  /** What the manifest records for this edit (see jobFingerprint); set when known. */
   fingerprint?: string;
   /** Why it is skipped, when the manifest says nothing changed. */
   skip?: string;
@@ -218,22 +218,34 @@ function checkMask(mask: PlannedFile, source: PlannedFile, rules: ModelRules, pr
   for (const problem of found) if (problem) problems.push(`mask: ${mask.path}: ${problem}`);
 }
 
-/** Sets `fingerprint` on every job, and `skip` where the manifest records the same edit and its outputs exist. */
+/** What the manifest records for a job's edit: a hash of its source, mask, references, prompt and parameters. */
+export function jobFingerprint(settings: Settings, job: Job): Promise<string> {
+  return fingerprint({
+    source: job.source.absolute,
+    mask: job.mask?.absolute,
+    references: job.references.map(reference => reference.absolute),
+    prompt: job.prompt,
+    params: { ...settings.params, outputPath: settings.outputPath }
+  });
+}
+
+/**
+ * Marks `skip` on the jobs the manifest records with the same fingerprint and whose outputs
+ * exist. Only files with an entry are hashed here; the others cannot be skipped, and the
+ * pipeline hashes them while their request is in flight.
+ */
 async function markUnchanged(settings: Settings, jobs: Job[], manifest: Manifest): Promise<void> {
-  for (const job of jobs) {
-    job.fingerprint = await fingerprint({
-      source: job.source.absolute,
-      mask: job.mask?.absolute,
-      references: job.references.map(reference => reference.absolute),
-      prompt: job.prompt,
-      params: { ...settings.params, outputPath: settings.outputPath }
-    });
-    if (settings.force) continue;
-    const entry = manifest.entries[job.source.path];
-    if (!entry || entry.fingerprint !== job.fingerprint) continue;
-    const present = entry.outputs.every(output => fs.existsSync(path.join(settings.workspace, output)));
-    if (present) job.skip = `unchanged since ${entry.editedAt}`;
-  }
+  if (settings.force) return;
+  await Promise.all(
+    jobs.map(async job => {
+      const entry = manifest.entries[job.source.path];
+      if (!entry) return;
+      job.fingerprint = await jobFingerprint(settings, job);
+      if (entry.fingerprint !== job.fingerprint) return;
+      const present = entry.outputs.every(output => fs.existsSync(path.join(settings.workspace, output)));
+      if (present) job.skip = `unchanged since ${entry.editedAt}`;
+    })
+  );
 }
 
 function dedupe(items: string[]): string[] {

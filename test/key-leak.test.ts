@@ -107,8 +107,8 @@ describe('the API key never leaks', () => {
     const run = await runAction(workspace, inputs({ 'max-retries': '1' }));
     expect(run.code).toBe(1);
     expect(run.outputs['failed-count']).toBe('2');
-    expect(run.stdout).toMatch(/art\/a\.png: attempt 1 failed \(HTTP 503: x+\*\*\*…/);
-    expect(run.stdout).toMatch(/art\/b\.png: HTTP 400: y+\*\*\*…/);
+    expect(run.stdout).toMatch(/art\/a\.png: attempt 1 failed \(HTTP 503: x+\*\*\* and more text af…/);
+    expect(run.stdout).toMatch(/art\/b\.png: HTTP 400: y+\*\*\* and mo…/);
     expectNoKey(run);
   }, 60_000);
 

@@ -309,9 +309,10 @@ describe('runPipeline: dry run and cancellation', () => {
     const before = listFiles();
     const result = await run(await settingsFor(s.url, { 'dry-run': 'true', manifest: '.image-edits.json' }));
     expect(statusOf(result)).toEqual([
-      ['art/a.png', 'edited'],
-      ['art/b.png', 'edited']
+      ['art/a.png', 'skipped'],
+      ['art/b.png', 'skipped']
     ]);
+    expect(result.results[0].reason).toBe('dry run: would be edited');
     expect(result.results[0].outputs).toEqual(['art/a.edited.png']);
     expect(result.outputFiles).toEqual([]);
     expect(s.requests).toHaveLength(0);
@@ -353,5 +354,44 @@ describe('redact', () => {
     expect(redact(`${KEY.slice(0, 6)}… and ${KEY}`, { apiKey: KEY })).toBe('***… and ***');
     // Too short a piece to tell from ordinary text: left alone.
     expect(redact(`${KEY.slice(0, 3)}…`, { apiKey: KEY })).toBe(`${KEY.slice(0, 3)}…`);
+  });
+});
+
+describe('runPipeline: what the endpoint sends back', () => {
+  it('fails a file whose answer is not an image and writes nothing for it; another type than asked is written with a warning', async () => {
+    put('art/a.png', makePng(8, 8));
+    put('art/b.png', makePng(8, 8));
+    server = await startEditServer();
+    server.fallback = async (req, res) => {
+      const image = req.form?.get('image') as File;
+      const bytes = image.name === 'a.png' ? Buffer.from('<html>not an image</html>') : Buffer.from(fs.readFileSync(path.join(FIXTURES, 'photo.jpg')));
+      json(200, { created: 1, data: [{ b64_json: bytes.toString('base64') }] })(req, res);
+    };
+    const warnings: string[] = [];
+    const settings = await settingsFor(server.url('/openai/images/edits').href, { 'max-retries': '0' });
+    const result = await runPipeline(settings, { log: { ...silentLog, warning: message => warnings.push(message) } });
+    expect(statusOf(result)).toEqual([
+      ['art/a.png', 'failed'],
+      ['art/b.png', 'edited']
+    ]);
+    expect(result.results[0].error).toMatch(/not a PNG, JPEG or WebP image; nothing was written to art\/a\.edited\.png/);
+    expect(fs.existsSync(path.join(workspace, 'art/a.edited.png'))).toBe(false);
+    expect(warnings).toEqual([expect.stringMatching(/art\/b\.edited\.png: the endpoint returned a JPEG image, not PNG/)]);
+  });
+
+  it('a manifest that cannot be saved is a warning: the written images are still reported', async () => {
+    put('art/a.png', makePng(8, 8));
+    server = await startEditServer();
+    server.fallback = async (req, res) => {
+      // While the request is in flight, a folder takes the manifest's place: saving it must fail.
+      fs.mkdirSync(path.join(workspace, 'state.json'), { recursive: true });
+      json(200, { created: 1, data: [{ b64_json: makePng(8, 8).toString('base64') }] })(req, res);
+    };
+    const warnings: string[] = [];
+    const settings = await settingsFor(server.url('/openai/images/edits').href, { manifest: 'state.json' });
+    const result = await runPipeline(settings, { log: { ...silentLog, warning: message => warnings.push(message) } });
+    expect(statusOf(result)).toEqual([['art/a.png', 'edited']]);
+    expect(result.outputFiles).toEqual(['art/a.edited.png']);
+    expect(warnings).toEqual([expect.stringMatching(/^The manifest state\.json could not be saved: /)]);
   });
 });

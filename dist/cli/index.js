@@ -74004,7 +74004,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _command_line_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7771);
+/* harmony import */ var _command_line_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6205);
 /** The CLI's entry point (dist/cli/index.js); see command-line.ts. */
 
 process.exitCode = await (0,_command_line_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -74014,7 +74014,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7771:
+/***/ 6205:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -74037,6 +74037,7 @@ function resultEntries(result) {
         status: r.status,
         outputs: r.outputs,
         ...(r.error !== undefined && { error: r.error }),
+        ...(r.reason !== undefined && { reason: r.reason }),
         ...(r.revisedPrompt !== undefined && { 'revised-prompt': r.revisedPrompt }),
         'duration-ms': r.durationMs,
         attempts: r.attempts,
@@ -74120,9 +74121,9 @@ function renderSummary(result) {
         return lines.join('\n') + '\n';
     }
     lines.push('<table>');
-    lines.push('<tr><th>Source</th><th>Outputs</th><th>Status</th><th>Time</th><th>Attempts</th><th>Error / revised prompt</th></tr>');
+    lines.push('<tr><th>Source</th><th>Outputs</th><th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>');
     for (const r of result.results) {
-        const note = r.error ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
+        const note = r.error ?? r.reason ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
         const cells = [
             `<code>${escapeCell(r.source)}</code>`,
             r.outputs.map(output => `<code>${escapeCell(output)}</code>`).join('<br>'),
@@ -78143,6 +78144,325 @@ async function* parseEventStream(source) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/json-answer.ts
+/**
+ * Reading a JSON answer of the edit endpoint as it streams in: every `b64_json`
+ * string value is decoded straight into bytes on the way, so a 2 MB image never
+ * exists as a 2.7 MB string, its copies or a parse of it (measured in
+ * `npm run bench`: decoding one 2 MB answer took 5–9 ms before, 1.5–2 ms after).
+ */
+
+/** A `b64_json` value decoded while the answer was read. */
+class DecodedBase64 {
+    bytes;
+    textLength;
+    constructor(
+    /** The decoded bytes (a `data:…;base64,` prefix removed first). */
+    bytes, 
+    /** Characters of the value as sent. */
+    textLength) {
+        this.bytes = bytes;
+        this.textLength = textLength;
+    }
+    /** Keeps messages that show an answer short. */
+    toJSON() {
+        return `(${this.textLength} characters of base64)`;
+    }
+}
+/** A decoded value gets room for at most this many characters up front (a larger one grows piece by piece). */
+const MAX_PREALLOCATED_TEXT = 96 * 1024 * 1024;
+/**
+ * Stands in for a decoded value in the text that is parsed: `\u0000b64:<nonce>:<index>`, with a
+ * nonce per answer, so that no string the answer itself holds can pass for a placeholder.
+ */
+const json_answer_PLACEHOLDER = '\u0000b64:';
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+/** Raw control characters are not allowed inside a JSON string. */
+const CONTROL = /[\u0000-\u001f]/;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const B64_KEY = Buffer.from('b64_json', 'latin1');
+/** JSON escapes as the characters they stand for (inside a base64 value, `\/` is the one that matters). */
+const ESCAPES = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+/**
+ * A byte-level scanner of a JSON answer. It follows strings (quotes and
+ * escapes) and watches for the key `"b64_json"` followed by `:` and a string:
+ * that string's bytes are fed to a {@link Base64Decoder} instead of being kept,
+ * and a placeholder takes its place in the text. Everything else is kept as it
+ * came and parsed by `JSON.parse` at the end, so the scanner never has to judge
+ * whether the JSON is valid: a malformed answer still fails to parse.
+ */
+class JsonAnswerScanner {
+    expectedLength;
+    kept = [];
+    images = [];
+    inString = false;
+    escaped = false;
+    /** Bytes of the current string that match `b64_json` so far; -1 once it cannot be that key. */
+    keyMatch = -1;
+    /** 1: the string just closed was `"b64_json"`; 2: and its colon followed. */
+    expect = 0;
+    value;
+    /** An escape inside a base64 value, without its backslash, while it is incomplete. */
+    valueEscape;
+    /** Bytes written before the current chunk. */
+    seen = 0;
+    /** Set when a decoded value held what JSON does not allow in a string: the answer then fails to parse. */
+    malformed;
+    nonce = (0,external_node_crypto_.randomBytes)(6).toString('hex');
+    /** `expectedLength`: the answer's size (`content-length`), when known; it sizes the decoded buffers. */
+    constructor(expectedLength = 0) {
+        this.expectedLength = expectedLength;
+    }
+    /** Takes the next chunk of the answer. */
+    write(chunk) {
+        let from = 0;
+        let i = 0;
+        const length = chunk.length;
+        while (i < length) {
+            if (this.value) {
+                i = this.scanValue(chunk, i);
+                from = i;
+                continue;
+            }
+            const byte = chunk[i];
+            if (this.inString) {
+                if (this.escaped) {
+                    this.escaped = false;
+                    i++;
+                }
+                else if (byte === BACKSLASH) {
+                    this.escaped = true;
+                    this.keyMatch = -1;
+                    i++;
+                }
+                else if (byte === QUOTE) {
+                    this.inString = false;
+                    this.expect = this.keyMatch === B64_KEY.length ? 1 : 0;
+                    i++;
+                }
+                else if (this.keyMatch >= 0) {
+                    this.keyMatch = this.keyMatch < B64_KEY.length && byte === B64_KEY[this.keyMatch] ? this.keyMatch + 1 : -1;
+                    i++;
+                }
+                else {
+                    // Not the key: jump to the next quote or backslash.
+                    i = nextOf(chunk, i, length);
+                }
+                continue;
+            }
+            if (byte === QUOTE) {
+                if (this.expect === 2) {
+                    this.kept.push(chunk.subarray(from, i));
+                    this.value = new Base64Decoder(this.expectedLength > 0 ? this.expectedLength - (this.seen + i + 1) : 0);
+                    this.expect = 0;
+                    i++;
+                    from = i;
+                    continue;
+                }
+                this.inString = true;
+                this.keyMatch = 0;
+                this.expect = 0;
+            }
+            else if (byte === COLON && this.expect === 1) {
+                this.expect = 2;
+            }
+            else if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
+                this.expect = 0;
+            }
+            i++;
+        }
+        if (!this.value && from < length)
+            this.kept.push(chunk.subarray(from, length));
+        this.seen += length;
+    }
+    /** The text to parse (decoded values replaced by placeholders) and the decoded values. */
+    end() {
+        // An unterminated value: leave the text unterminated too, so that it fails to parse.
+        if (this.value)
+            this.kept.push(Buffer.from('"'));
+        const text = Buffer.concat(this.kept).toString('utf8');
+        return { text, images: this.images, placeholder: `${json_answer_PLACEHOLDER}${this.nonce}:`, malformed: this.malformed };
+    }
+    /** Feeds base64 bytes from `i` on; returns where the scan goes on. */
+    scanValue(chunk, i) {
+        const value = this.value;
+        const length = chunk.length;
+        while (i < length) {
+            if (this.valueEscape !== undefined) {
+                this.valueEscape += String.fromCharCode(chunk[i++]);
+                const escape = this.valueEscape;
+                if (escape[0] === 'u') {
+                    if (escape.length < 5)
+                        continue;
+                    if (!HEX4.test(escape.slice(1)))
+                        this.malformed ??= `invalid escape \\${escape} in a b64_json value`;
+                    value.push(String.fromCharCode(parseInt(escape.slice(1), 16) || 0));
+                }
+                else {
+                    if (!(escape in ESCAPES))
+                        this.malformed ??= `invalid escape \\${escape} in a b64_json value`;
+                    value.push(ESCAPES[escape] ?? escape);
+                }
+                this.valueEscape = undefined;
+                continue;
+            }
+            const stop = nextOf(chunk, i, length);
+            if (stop > i) {
+                const piece = chunk.toString('latin1', i, stop);
+                if (CONTROL.test(piece))
+                    this.malformed ??= 'a raw control character in a b64_json value';
+                value.push(piece);
+            }
+            if (stop === length)
+                return length;
+            if (chunk[stop] === BACKSLASH) {
+                this.valueEscape = '';
+                i = stop + 1;
+                continue;
+            }
+            // The closing quote.
+            const index = this.images.length;
+            this.images.push(value.end());
+            this.kept.push(Buffer.from(JSON.stringify(`${json_answer_PLACEHOLDER}${this.nonce}:${index}`), 'utf8'));
+            this.value = undefined;
+            return stop + 1;
+        }
+        return length;
+    }
+}
+/** Index of the next quote or backslash in `chunk` from `i`, or `length`. */
+function nextOf(chunk, i, length) {
+    const quote = chunk.indexOf(QUOTE, i);
+    const backslash = chunk.indexOf(BACKSLASH, i);
+    if (quote === -1)
+        return backslash === -1 ? length : backslash;
+    return backslash === -1 || quote < backslash ? quote : backslash;
+}
+/**
+ * Decodes base64 text pushed piece by piece, with the result `Buffer.from(text,
+ * 'base64')` would give for the whole text (after a `data:…,` prefix is removed,
+ * as the edit client does for plain strings). Whole groups of 4 characters are decoded as
+ * they come, straight into one buffer when the answer's size is known; a group
+ * holding anything but the 64 letters (whitespace, padding, other characters)
+ * sends the rest of the text to one lenient decode at the end.
+ */
+class Base64Decoder {
+    /** Decoded bytes that no longer fit `out`. */
+    parts = [];
+    /** Where decoded bytes go while they fit, `written` of them so far. */
+    out;
+    written = 0;
+    carry = '';
+    /** The start of the text, kept until it is known whether it is a `data:` URL prefix. */
+    head = '';
+    rest;
+    textLength = 0;
+    /** `maxTextLength`: at most this many characters will come (the rest of the answer), when known. */
+    constructor(maxTextLength = 0) {
+        if (maxTextLength > 0)
+            this.out = Buffer.allocUnsafe(Math.ceil(Math.min(maxTextLength, MAX_PREALLOCATED_TEXT) / 4) * 3);
+    }
+    /** Adds the next piece of text. */
+    push(text) {
+        this.textLength += text.length;
+        if (this.head !== undefined) {
+            this.head += text;
+            if (this.head.length < 5 && 'data:'.startsWith(this.head))
+                return;
+            if (this.head.startsWith('data:')) {
+                const comma = this.head.indexOf(',');
+                if (comma === -1)
+                    return;
+                text = this.head.slice(comma + 1);
+            }
+            else {
+                text = this.head;
+            }
+            this.head = undefined;
+        }
+        if (this.rest) {
+            this.rest.push(text);
+            return;
+        }
+        if (this.carry) {
+            // Complete the group started by the previous piece.
+            const needed = 4 - this.carry.length;
+            const group = this.carry + text.slice(0, needed);
+            text = text.slice(needed);
+            this.carry = '';
+            if (group.length < 4) {
+                this.carry = group;
+                return;
+            }
+            if (!this.decode(group)) {
+                this.rest = [group, text];
+                return;
+            }
+        }
+        const whole = text.length - (text.length % 4);
+        this.carry = text.slice(whole);
+        if (whole > 0 && !this.decode(text.slice(0, whole))) {
+            this.rest = [text];
+            this.carry = '';
+        }
+    }
+    /** Decodes whole groups of 4; false (nothing kept) when they hold anything but the 64 letters. */
+    decode(groups) {
+        const size = (groups.length / 4) * 3;
+        if (this.out && this.written + size > this.out.length) {
+            this.parts.push(this.out.subarray(0, this.written));
+            this.out = undefined;
+        }
+        if (this.out) {
+            if (this.out.write(groups, this.written, 'base64') !== size)
+                return false;
+            this.written += size;
+            return true;
+        }
+        const bytes = Buffer.from(groups, 'base64');
+        if (bytes.length !== size)
+            return false;
+        this.parts.push(bytes);
+        return true;
+    }
+    /** The decoded bytes and the length of the text. */
+    end() {
+        const text = this.head !== undefined ? this.head : this.rest ? this.rest.join('') : this.carry;
+        let tail = text ? Buffer.from(text, 'base64') : undefined;
+        if (tail && this.out && this.written + tail.length <= this.out.length) {
+            // The last group (padding) fits where the rest went.
+            this.written += tail.copy(this.out, this.written);
+            tail = undefined;
+        }
+        const parts = this.out ? [...this.parts, this.out.subarray(0, this.written)] : this.parts;
+        if (tail)
+            parts.push(tail);
+        let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        // Far smaller than the room made for it (several images in one answer): do not keep the room.
+        if (this.out && bytes.buffer === this.out.buffer && bytes.length < this.out.length * 0.9)
+            bytes = Buffer.from(bytes);
+        this.out = undefined;
+        return new DecodedBase64(bytes, this.textLength);
+    }
+}
+/**
+ * Parses what a {@link JsonAnswerScanner} kept, putting each decoded value back
+ * in place of its placeholder. Throws a SyntaxError when the answer is not JSON.
+ */
+function parseScanned({ text, images, placeholder, malformed }) {
+    if (malformed)
+        throw new SyntaxError(`the answer is not valid JSON: ${malformed}`);
+    if (images.length === 0)
+        return JSON.parse(text);
+    return JSON.parse(text, (key, value) => {
+        if (key !== 'b64_json' || typeof value !== 'string' || !value.startsWith(placeholder))
+            return value;
+        return images[Number(value.slice(placeholder.length))] ?? value;
+    });
+}
+
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/multipart.ts
@@ -78156,6 +78476,8 @@ var external_node_stream_ = __nccwpck_require__(7075);
 
 
 const CRLF = Buffer.from('\r\n');
+/** Files are read in pieces of this size (fewer, larger socket writes than the 64 KiB default). */
+const FILE_CHUNK_BYTES = 512 * 1024;
 /**
  * Builds a multipart body from `parts`, in order. File sizes are read now (an
  * error names a missing or unreadable file); file bytes are read only when a
@@ -78228,7 +78550,7 @@ async function* generate(segments) {
             continue;
         }
         let read = 0;
-        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(segment.file)) {
+        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(segment.file, { highWaterMark: FILE_CHUNK_BYTES })) {
             read += chunk.length;
             if (read > segment.size)
                 break;
@@ -78372,6 +78694,7 @@ function formatDuration(ms) {
  * sized by `concurrency`; upload bodies are streamed from disk (see multipart.ts).
  * Every attempt has one time limit covering connect, upload, waiting and reading.
  */
+
 
 
 
@@ -78570,7 +78893,7 @@ function createEditClient(options) {
         try {
             const res = await postEdit(body, accept, signal, streams);
             if (res.statusCode < 200 || res.statusCode > 299) {
-                const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
+                const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
                 throw new AttemptFailure(httpError(res.statusCode, res.headers, text), isRetryableStatus(res.statusCode), res.headers);
             }
             const contentType = headerValue(res.headers, 'content-type') ?? '';
@@ -78590,7 +78913,9 @@ function createEditClient(options) {
     async function readEvents(res, callbacks) {
         const images = [];
         let partials = 0;
-        for await (const event of parseEventStream(res.body)) {
+        for await (const raw of parseEventStream(res.body)) {
+            // The key is removed before any text is cut short for a message (a cut key would escape redaction).
+            const event = { ...raw, data: redact(raw.data) };
             let data;
             try {
                 data = JSON.parse(event.data);
@@ -78722,14 +79047,14 @@ function createEditClient(options) {
                     continue;
                 }
                 if (res.statusCode < 200 || res.statusCode > 299) {
-                    const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
+                    const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
                     const error = httpError(res.statusCode, res.headers, text, `downloading ${shown}: `);
                     error.code = 'DOWNLOAD';
                     throw new AttemptFailure(error, isRetryableStatus(res.statusCode), res.headers);
                 }
                 const type = (headerValue(res.headers, 'content-type') ?? '').toLowerCase();
                 if (type.startsWith('text/') || type.includes('json')) {
-                    const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
+                    const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
                     throw new EditError(`downloading ${shown}: the answer is ${type.split(';')[0]}, not an image: ${snippet(text, 100)}`, {
                         status: res.statusCode,
                         code: 'DOWNLOAD'
@@ -78755,7 +79080,7 @@ function createEditClient(options) {
             signal
         });
         if (res.statusCode < 200 || res.statusCode > 299) {
-            const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
+            const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
             throw new AttemptFailure(httpError(res.statusCode, res.headers, text, `polling task ${taskId}: `), isRetryableStatus(res.statusCode), res.headers);
         }
         return readJsonAnswer(res, MAX_ANSWER_BYTES, `the task endpoint's answer for task ${taskId}`);
@@ -78912,295 +79237,12 @@ async function readJsonAnswer(res, limit, what) {
         }
         scanner.write(buffer);
     }
-    const { text, images } = scanner.end();
-    if (images.length === 0)
-        return parseJson(text, what);
+    const scanned = scanner.end();
     try {
-        return JSON.parse(text, (key, value) => {
-            if (key !== 'b64_json' || typeof value !== 'string' || !value.startsWith(edit_client_PLACEHOLDER))
-                return value;
-            return images[Number(value.slice(edit_client_PLACEHOLDER.length))] ?? value;
-        });
+        return parseScanned(scanned);
     }
     catch {
-        throw new EditError(`${what} is not JSON: ${snippet(text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
-    }
-}
-/** A `b64_json` value decoded while the answer was read. */
-class DecodedBase64 {
-    bytes;
-    textLength;
-    constructor(
-    /** The decoded bytes (a `data:…;base64,` prefix removed first). */
-    bytes, 
-    /** Characters of the value as sent. */
-    textLength) {
-        this.bytes = bytes;
-        this.textLength = textLength;
-    }
-    /** Keeps messages that show an answer short. */
-    toJSON() {
-        return `(${this.textLength} characters of base64)`;
-    }
-}
-/** A decoded value gets room for at most this many characters up front (a larger one grows piece by piece). */
-const MAX_PREALLOCATED_TEXT = 96 * 1024 * 1024;
-/** Stands in for a decoded value in the text that is parsed: `\u0000b64:<index>` (a NUL cannot be sent raw in JSON). */
-const edit_client_PLACEHOLDER = '\u0000b64:';
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const B64_KEY = Buffer.from('b64_json', 'latin1');
-/** JSON escapes as the characters they stand for (inside a base64 value, `\/` is the one that matters). */
-const ESCAPES = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-/**
- * A byte-level scanner of a JSON answer. It follows strings (quotes and
- * escapes) and watches for the key `"b64_json"` followed by `:` and a string:
- * that string's bytes are fed to a {@link Base64Decoder} instead of being kept,
- * and a placeholder takes its place in the text. Everything else is kept as it
- * came and parsed by `JSON.parse` at the end, so the scanner never has to judge
- * whether the JSON is valid: a malformed answer still fails to parse.
- */
-class JsonAnswerScanner {
-    expectedLength;
-    kept = [];
-    images = [];
-    inString = false;
-    escaped = false;
-    /** Bytes of the current string that match `b64_json` so far; -1 once it cannot be that key. */
-    keyMatch = -1;
-    /** 1: the string just closed was `"b64_json"`; 2: and its colon followed. */
-    expect = 0;
-    value;
-    /** An escape inside a base64 value, without its backslash, while it is incomplete. */
-    valueEscape;
-    /** Bytes written before the current chunk. */
-    seen = 0;
-    /** `expectedLength`: the answer's size (`content-length`), when known; it sizes the decoded buffers. */
-    constructor(expectedLength = 0) {
-        this.expectedLength = expectedLength;
-    }
-    /** Takes the next chunk of the answer. */
-    write(chunk) {
-        let from = 0;
-        let i = 0;
-        const length = chunk.length;
-        while (i < length) {
-            if (this.value) {
-                i = this.scanValue(chunk, i);
-                from = i;
-                continue;
-            }
-            const byte = chunk[i];
-            if (this.inString) {
-                if (this.escaped) {
-                    this.escaped = false;
-                    i++;
-                }
-                else if (byte === BACKSLASH) {
-                    this.escaped = true;
-                    this.keyMatch = -1;
-                    i++;
-                }
-                else if (byte === QUOTE) {
-                    this.inString = false;
-                    this.expect = this.keyMatch === B64_KEY.length ? 1 : 0;
-                    i++;
-                }
-                else if (this.keyMatch >= 0) {
-                    this.keyMatch = this.keyMatch < B64_KEY.length && byte === B64_KEY[this.keyMatch] ? this.keyMatch + 1 : -1;
-                    i++;
-                }
-                else {
-                    // Not the key: jump to the next quote or backslash.
-                    i = nextOf(chunk, i, length);
-                }
-                continue;
-            }
-            if (byte === QUOTE) {
-                if (this.expect === 2) {
-                    this.kept.push(chunk.subarray(from, i));
-                    this.value = new Base64Decoder(this.expectedLength > 0 ? this.expectedLength - (this.seen + i + 1) : 0);
-                    this.expect = 0;
-                    i++;
-                    from = i;
-                    continue;
-                }
-                this.inString = true;
-                this.keyMatch = 0;
-                this.expect = 0;
-            }
-            else if (byte === COLON && this.expect === 1) {
-                this.expect = 2;
-            }
-            else if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
-                this.expect = 0;
-            }
-            i++;
-        }
-        if (!this.value && from < length)
-            this.kept.push(chunk.subarray(from, length));
-        this.seen += length;
-    }
-    /** The text to parse (decoded values replaced by placeholders) and the decoded values. */
-    end() {
-        // An unterminated value: leave the text unterminated too, so that it fails to parse.
-        if (this.value)
-            this.kept.push(Buffer.from('"'));
-        return { text: Buffer.concat(this.kept).toString('utf8'), images: this.images };
-    }
-    /** Feeds base64 bytes from `i` on; returns where the scan goes on. */
-    scanValue(chunk, i) {
-        const value = this.value;
-        const length = chunk.length;
-        while (i < length) {
-            if (this.valueEscape !== undefined) {
-                this.valueEscape += String.fromCharCode(chunk[i++]);
-                const escape = this.valueEscape;
-                if (escape[0] === 'u') {
-                    if (escape.length < 5)
-                        continue;
-                    value.push(String.fromCharCode(parseInt(escape.slice(1), 16) || 0));
-                }
-                else {
-                    value.push(ESCAPES[escape] ?? escape);
-                }
-                this.valueEscape = undefined;
-                continue;
-            }
-            const stop = nextOf(chunk, i, length);
-            if (stop > i)
-                value.push(chunk.toString('latin1', i, stop));
-            if (stop === length)
-                return length;
-            if (chunk[stop] === BACKSLASH) {
-                this.valueEscape = '';
-                i = stop + 1;
-                continue;
-            }
-            // The closing quote.
-            const index = this.images.length;
-            this.images.push(value.end());
-            this.kept.push(Buffer.from(JSON.stringify(`${edit_client_PLACEHOLDER}${index}`), 'utf8'));
-            this.value = undefined;
-            return stop + 1;
-        }
-        return length;
-    }
-}
-/** Index of the next quote or backslash in `chunk` from `i`, or `length`. */
-function nextOf(chunk, i, length) {
-    const quote = chunk.indexOf(QUOTE, i);
-    const backslash = chunk.indexOf(BACKSLASH, i);
-    if (quote === -1)
-        return backslash === -1 ? length : backslash;
-    return backslash === -1 || quote < backslash ? quote : backslash;
-}
-/**
- * Decodes base64 text pushed piece by piece, with the result `Buffer.from(text,
- * 'base64')` would give for the whole text (after a `data:…,` prefix is removed,
- * as {@link stripDataPrefix} does). Whole groups of 4 characters are decoded as
- * they come, straight into one buffer when the answer's size is known; a group
- * holding anything but the 64 letters (whitespace, padding, other characters)
- * sends the rest of the text to one lenient decode at the end.
- */
-class Base64Decoder {
-    /** Decoded bytes that no longer fit `out`. */
-    parts = [];
-    /** Where decoded bytes go while they fit, `written` of them so far. */
-    out;
-    written = 0;
-    carry = '';
-    /** The start of the text, kept until it is known whether it is a `data:` URL prefix. */
-    head = '';
-    rest;
-    textLength = 0;
-    /** `maxTextLength`: at most this many characters will come (the rest of the answer), when known. */
-    constructor(maxTextLength = 0) {
-        if (maxTextLength > 0)
-            this.out = Buffer.allocUnsafe(Math.ceil(Math.min(maxTextLength, MAX_PREALLOCATED_TEXT) / 4) * 3);
-    }
-    /** Adds the next piece of text. */
-    push(text) {
-        this.textLength += text.length;
-        if (this.head !== undefined) {
-            this.head += text;
-            if (this.head.length < 5 && 'data:'.startsWith(this.head))
-                return;
-            if (this.head.startsWith('data:')) {
-                const comma = this.head.indexOf(',');
-                if (comma === -1)
-                    return;
-                text = this.head.slice(comma + 1);
-            }
-            else {
-                text = this.head;
-            }
-            this.head = undefined;
-        }
-        if (this.rest) {
-            this.rest.push(text);
-            return;
-        }
-        if (this.carry) {
-            // Complete the group started by the previous piece.
-            const needed = 4 - this.carry.length;
-            const group = this.carry + text.slice(0, needed);
-            text = text.slice(needed);
-            this.carry = '';
-            if (group.length < 4) {
-                this.carry = group;
-                return;
-            }
-            if (!this.decode(group)) {
-                this.rest = [group, text];
-                return;
-            }
-        }
-        const whole = text.length - (text.length % 4);
-        this.carry = text.slice(whole);
-        if (whole > 0 && !this.decode(text.slice(0, whole))) {
-            this.rest = [text];
-            this.carry = '';
-        }
-    }
-    /** Decodes whole groups of 4; false (nothing kept) when they hold anything but the 64 letters. */
-    decode(groups) {
-        const size = (groups.length / 4) * 3;
-        if (this.out && this.written + size > this.out.length) {
-            this.parts.push(this.out.subarray(0, this.written));
-            this.out = undefined;
-        }
-        if (this.out) {
-            if (this.out.write(groups, this.written, 'base64') !== size)
-                return false;
-            this.written += size;
-            return true;
-        }
-        const bytes = Buffer.from(groups, 'base64');
-        if (bytes.length !== size)
-            return false;
-        this.parts.push(bytes);
-        return true;
-    }
-    /** The decoded bytes and the length of the text. */
-    end() {
-        const text = this.head !== undefined ? this.head : this.rest ? this.rest.join('') : this.carry;
-        let tail = text ? Buffer.from(text, 'base64') : undefined;
-        if (tail && this.out && this.written + tail.length <= this.out.length) {
-            // The last group (padding) fits where the rest went.
-            this.written += tail.copy(this.out, this.written);
-            tail = undefined;
-        }
-        const parts = this.out ? [...this.parts, this.out.subarray(0, this.written)] : this.parts;
-        if (tail)
-            parts.push(tail);
-        let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-        // Far smaller than the room made for it (several images in one answer): do not keep the room.
-        if (this.out && bytes.buffer === this.out.buffer && bytes.length < this.out.length * 0.9)
-            bytes = Buffer.from(bytes);
-        this.out = undefined;
-        return new DecodedBase64(bytes, this.textLength);
+        throw new EditError(`${what} is not JSON: ${snippet(scanned.text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
     }
 }
 /** Reads a body (an error answer) as text, up to `limit` bytes; the rest is dropped. */
@@ -83932,25 +83974,35 @@ function checkMask(mask, source, rules, problems) {
         if (problem)
             problems.push(`mask: ${mask.path}: ${problem}`);
 }
-/** Sets `fingerprint` on every job, and `skip` where the manifest records the same edit and its outputs exist. */
+/** What the manifest records for a job's edit: a hash of its source, mask, references, prompt and parameters. */
+function jobFingerprint(settings, job) {
+    return fingerprint({
+        source: job.source.absolute,
+        mask: job.mask?.absolute,
+        references: job.references.map(reference => reference.absolute),
+        prompt: job.prompt,
+        params: { ...settings.params, outputPath: settings.outputPath }
+    });
+}
+/**
+ * Marks `skip` on the jobs the manifest records with the same fingerprint and whose outputs
+ * exist. Only files with an entry are hashed here; the others cannot be skipped, and the
+ * pipeline hashes them while their request is in flight.
+ */
 async function markUnchanged(settings, jobs, manifest) {
-    for (const job of jobs) {
-        job.fingerprint = await fingerprint({
-            source: job.source.absolute,
-            mask: job.mask?.absolute,
-            references: job.references.map(reference => reference.absolute),
-            prompt: job.prompt,
-            params: { ...settings.params, outputPath: settings.outputPath }
-        });
-        if (settings.force)
-            continue;
+    if (settings.force)
+        return;
+    await Promise.all(jobs.map(async (job) => {
         const entry = manifest.entries[job.source.path];
-        if (!entry || entry.fingerprint !== job.fingerprint)
-            continue;
+        if (!entry)
+            return;
+        job.fingerprint = await jobFingerprint(settings, job);
+        if (entry.fingerprint !== job.fingerprint)
+            return;
         const present = entry.outputs.every(output => external_node_fs_namespaceObject.existsSync(external_node_path_.join(settings.workspace, output)));
         if (present)
             job.skip = `unchanged since ${entry.editedAt}`;
-    }
+    }));
 }
 function dedupe(items) {
     return [...new Set(items)];
@@ -83969,6 +84021,7 @@ function dedupe(items) {
 
 
 
+
 /** Runs the whole edit: plan, skip, edit, write, record. Throws InputError before any request when a check fails. */
 async function runPipeline(settings, deps) {
     const { log, signal } = deps;
@@ -83978,7 +84031,8 @@ async function runPipeline(settings, deps) {
         return planned;
     });
     if (settings.dryRun) {
-        const results = plan.jobs.map(job => result(job, job.skip ? 'skipped' : 'edited', {}));
+        // Nothing is edited in a dry run: every file is skipped, and `reason` says what would happen.
+        const results = plan.jobs.map(job => result(job, 'skipped', { reason: job.skip ?? 'dry run: would be edited' }));
         log.info(`Dry run: ${plan.jobs.filter(job => !job.skip).length} request(s) would be sent; nothing was sent or written.`);
         return { settings, plan, results, outputFiles: [], taskIds: [], cancelled: false };
     }
@@ -83990,14 +84044,21 @@ async function runPipeline(settings, deps) {
         results = await log.group(`Edit ${todo} file(s), ${Math.min(settings.concurrency, Math.max(todo, 1))} at a time`, () => 
         // Twice as many files in progress as requests in flight: a file whose answer is in is
         // written while the next file's request already uses the freed slot.
-        mapConcurrent(plan.jobs, settings.concurrency * 2, job => editOne(settings, job, client, deps, slots)));
+        mapConcurrent(plan.jobs, settings.concurrency * 2, job => editOne(settings, job, client, deps, slots, Boolean(plan.manifest))));
     }
     finally {
         if (!deps.client)
             await client?.close();
     }
-    if (plan.manifest && settings.manifest)
-        await recordEdits(settings, plan, results, log);
+    if (plan.manifest && settings.manifest) {
+        try {
+            await recordEdits(settings, plan, results, log);
+        }
+        catch (error) {
+            // The images are written; only the memory of them is lost (the next run edits them again).
+            log.warning(`The manifest ${settings.manifest} could not be saved: ${error.message}`);
+        }
+    }
     return {
         settings,
         plan,
@@ -84019,12 +84080,12 @@ function createClient(settings) {
     });
 }
 /** Edits one file; never throws: a failure becomes a `failed` result. */
-async function editOne(settings, job, client, deps, slots) {
+async function editOne(settings, job, client, deps, slots, recording) {
     const { log, signal } = deps;
     const name = job.source.path;
     if (job.skip) {
         log.info(`${name}: skipped (${job.skip})`);
-        return result(job, 'skipped', {});
+        return result(job, 'skipped', { reason: job.skip });
     }
     let started = Date.now();
     if (signal?.aborted || !client) {
@@ -84043,6 +84104,10 @@ async function editOne(settings, job, client, deps, slots) {
         // The request slot is held for the request only: writing the images below happens after it
         // is freed, so the next request does not wait for the disk.
         const release = await slots.acquire();
+        // The manifest's fingerprint of a file it has no entry for is hashed while its request is in flight.
+        const fingerprinting = recording && !job.fingerprint
+            ? jobFingerprint(settings, job).then(value => (job.fingerprint = value), () => undefined)
+            : undefined;
         let outcome;
         try {
             started = Date.now();
@@ -84078,11 +84143,13 @@ async function editOne(settings, job, client, deps, slots) {
         const written = [];
         for (const [index, image] of outcome.images.slice(0, job.outputs.length).entries()) {
             const output = job.outputs[index];
+            checkAnswerImage(image.data, output, settings, log);
             await writeFileAtomic(await insideWorkspace(settings.workspace, output, 'output-path'), image.data, {
                 overwrite: settings.overwrite
             });
             written.push(output);
         }
+        await fingerprinting;
         const revisedPrompt = outcome.images.find(image => image.revisedPrompt)?.revisedPrompt;
         log.info(`${name}: edited → ${written.join(', ')} (${Date.now() - started} ms, ${attempts} attempt(s))`);
         return result(job, 'edited', { started, attempts, outputs: written, revisedPrompt });
@@ -84092,6 +84159,20 @@ async function editOne(settings, job, client, deps, slots) {
         log.error(`${name}: ${message}`);
         const tries = error instanceof EditError ? error.attempts : attempts;
         return result(job, 'failed', { started, attempts: tries, error: message, outputs: [] });
+    }
+}
+/**
+ * An answer's bytes must be an image before they are written: anything else is an error for
+ * the file. An image of another type than asked for is written, with a warning.
+ */
+function checkAnswerImage(data, output, settings, log) {
+    const found = sniffImage(data);
+    if (!found) {
+        throw new Error(`the endpoint returned ${data.length} bytes that are not a PNG, JPEG or WebP image; nothing was written to ${output}`);
+    }
+    const wanted = settings.params.outputFormat ?? 'png';
+    if (found.type !== wanted) {
+        log.warning(`${output}: the endpoint returned a ${found.type.toUpperCase()} image, not ${wanted.toUpperCase()}; written as it came`);
     }
 }
 function describeError(error) {
@@ -84121,6 +84202,7 @@ function result(job, status, extra) {
         status,
         outputs: extra.outputs ?? job.outputs,
         ...(extra.error !== undefined && { error: extra.error }),
+        ...(extra.reason !== undefined && { reason: extra.reason }),
         ...(extra.revisedPrompt !== undefined && { revisedPrompt: extra.revisedPrompt }),
         durationMs: extra.started ? Date.now() - extra.started : 0,
         attempts: extra.attempts ?? 0,
@@ -84335,7 +84417,7 @@ async function main(argv, env = process.env) {
         const tally = counts(result);
         const queued = tally.queued ? `, ${tally.queued} queued` : '';
         log.info(settings.dryRun
-            ? `Dry run: ${tally.edited} to edit, ${tally.skipped} skipped`
+            ? `Dry run: ${result.plan.jobs.filter(job => !job.skip).length} to edit, ${result.plan.jobs.filter(job => job.skip).length} unchanged`
             : `${tally.edited} edited, ${tally.skipped} skipped, ${tally.failed} failed${queued}`);
         const failures = failureLines(result);
         if (failures.length) {

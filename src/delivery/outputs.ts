@@ -9,6 +9,7 @@ export interface ResultEntry {
   status: FileResult['status'];
   outputs: string[];
   error?: string;
+  reason?: string;
   'revised-prompt'?: string;
   'duration-ms': number;
   attempts: number;
@@ -22,6 +23,7 @@ export function resultEntries(result: PipelineResult): ResultEntry[] {
     status: r.status,
     outputs: r.outputs,
     ...(r.error !== undefined && { error: r.error }),
+    ...(r.reason !== undefined && { reason: r.reason }),
     ...(r.revisedPrompt !== undefined && { 'revised-prompt': r.revisedPrompt }),
     'duration-ms': r.durationMs,
     attempts: r.attempts,

@@ -27,9 +27,9 @@ export function renderSummary(result: PipelineResult): string {
     return lines.join('\n') + '\n';
   }
   lines.push('<table>');
-  lines.push('<tr><th>Source</th><th>Outputs</th><th>Status</th><th>Time</th><th>Attempts</th><th>Error / revised prompt</th></tr>');
+  lines.push('<tr><th>Source</th><th>Outputs</th><th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>');
   for (const r of result.results) {
-    const note = r.error ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
+    const note = r.error ?? r.reason ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
     const cells = [
       `<code>${escapeCell(r.source)}</code>`,
       r.outputs.map(output => `<code>${escapeCell(output)}</code>`).join('<br>'),
