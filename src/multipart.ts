@@ -25,7 +25,7 @@ type Segment = Buffer | { file: string; size: number };
 
 const CRLF = Buffer.from('\r\n');
 /** Files are read in pieces of this size (fewer, larger socket writes than the 64 KiB default). */
-const FILE_CHUNK_BYTES = 512 * 1024;
+const FILE_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Builds a multipart body from `parts`, in order. File sizes are read now (an

@@ -78477,7 +78477,7 @@ var external_node_stream_ = __nccwpck_require__(7075);
 
 const CRLF = Buffer.from('\r\n');
 /** Files are read in pieces of this size (fewer, larger socket writes than the 64 KiB default). */
-const FILE_CHUNK_BYTES = 512 * 1024;
+const FILE_CHUNK_BYTES = 256 * 1024;
 /**
  * Builds a multipart body from `parts`, in order. File sizes are read now (an
  * error names a missing or unreadable file); file bytes are read only when a
