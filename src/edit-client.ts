@@ -626,16 +626,7 @@ async function readJsonAnswer(res: Dispatcher.ResponseData, limit: number, what:
   const { body } = res;
   const declared = Number(headerValue(res.headers, 'content-length'));
   const scanner = new JsonAnswerScanner(Number.isSafeInteger(declared) && declared > 0 && declared <= limit ? declared : 0);
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > limit) {
-      body.destroy();
-      throw new EditError(`${what} is larger than ${Math.round(limit / 1024 / 1024)} MB`, { code: 'BAD_ANSWER' });
-    }
-    scanner.write(buffer);
-  }
+  for await (const chunk of limited(body, limit, what)) scanner.write(chunk);
   const scanned = scanner.end();
   try {
     return parseScanned(scanned);
@@ -664,6 +655,12 @@ async function readText(body: Dispatcher.ResponseData['body'], limit: number): P
 /** Reads a whole body; more than `limit` bytes is an error naming `what`. */
 async function readAll(body: Dispatcher.ResponseData['body'], limit: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
+  for await (const chunk of limited(body, limit, what)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** The chunks of a body; past `limit` bytes the body is dropped and that is an error naming `what`. */
+async function* limited(body: Dispatcher.ResponseData['body'], limit: number, what: string): AsyncGenerator<Buffer> {
   let size = 0;
   for await (const chunk of body) {
     const buffer = chunk as Buffer;
@@ -672,9 +669,8 @@ async function readAll(body: Dispatcher.ResponseData['body'], limit: number, wha
       body.destroy();
       throw new EditError(`${what} is larger than ${Math.round(limit / 1024 / 1024)} MB`, { code: 'BAD_ANSWER' });
     }
-    chunks.push(buffer);
+    yield buffer;
   }
-  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string, what: string): unknown {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as glob from '@actions/glob';
+import { mapConcurrent } from './concurrency.js';
 
 /**
  * Resolves newline-separated globs (`@actions/glob` syntax: `*`, `**`, `?`,
@@ -86,7 +87,7 @@ export async function resolveGlobs(
       : await globFiles(anchored.flatMap(p => (p.negate ? [p.anchored, below(p.anchored)] : [p.anchored])).join('\n'));
   const realRoot = await fs.realpath(root);
   // Where each match leads, looked up a few at a time (hundreds of files: one at a time is slow).
-  const found = await mapLimited(matches, 16, async (match): Promise<{ real: string; isFile: boolean } | { error: Error }> => {
+  const found = await mapConcurrent(matches, 16, async (match): Promise<{ real: string; isFile: boolean } | { error: Error }> => {
     try {
       const real = await fs.realpath(match);
       return { real, isFile: (await fs.stat(real)).isFile() };
@@ -317,20 +318,6 @@ async function isFolder(root: string, line: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** `fn` over `items`, at most `limit` at once; results in input order. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 function isInside(root: string, candidate: string): boolean {

@@ -13,6 +13,7 @@ import { saveManifest, type Manifest } from './manifest.js';
 import { sniffImage } from './image-info.js';
 import { jobFingerprint, planEdits, type Job, type Plan } from './plan.js';
 import type { Settings } from './settings.js';
+import { mapConcurrent } from './concurrency.js';
 
 export type FileStatus = 'edited' | 'skipped' | 'failed' | 'queued';
 
@@ -295,20 +296,6 @@ function requestSlots(limit: number): RequestSlots {
       };
     }
   };
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Records every edited file in the manifest and saves it. */

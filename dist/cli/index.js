@@ -74004,7 +74004,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _command_line_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6205);
+/* harmony import */ var _command_line_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2841);
 /** The CLI's entry point (dist/cli/index.js); see command-line.ts. */
 
 process.exitCode = await (0,_command_line_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -74014,7 +74014,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6205:
+/***/ 2841:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79227,16 +79227,8 @@ async function readJsonAnswer(res, limit, what) {
     const { body } = res;
     const declared = Number(headerValue(res.headers, 'content-length'));
     const scanner = new JsonAnswerScanner(Number.isSafeInteger(declared) && declared > 0 && declared <= limit ? declared : 0);
-    let size = 0;
-    for await (const chunk of body) {
-        const buffer = chunk;
-        size += buffer.length;
-        if (size > limit) {
-            body.destroy();
-            throw new EditError(`${what} is larger than ${Math.round(limit / 1024 / 1024)} MB`, { code: 'BAD_ANSWER' });
-        }
-        scanner.write(buffer);
-    }
+    for await (const chunk of limited(body, limit, what))
+        scanner.write(chunk);
     const scanned = scanner.end();
     try {
         return parseScanned(scanned);
@@ -79264,6 +79256,12 @@ async function readText(body, limit) {
 /** Reads a whole body; more than `limit` bytes is an error naming `what`. */
 async function readAll(body, limit, what) {
     const chunks = [];
+    for await (const chunk of limited(body, limit, what))
+        chunks.push(chunk);
+    return Buffer.concat(chunks);
+}
+/** The chunks of a body; past `limit` bytes the body is dropped and that is an error naming `what`. */
+async function* limited(body, limit, what) {
     let size = 0;
     for await (const chunk of body) {
         const buffer = chunk;
@@ -79272,9 +79270,8 @@ async function readAll(body, limit, what) {
             body.destroy();
             throw new EditError(`${what} is larger than ${Math.round(limit / 1024 / 1024)} MB`, { code: 'BAD_ANSWER' });
         }
-        chunks.push(buffer);
+        yield buffer;
     }
-    return Buffer.concat(chunks);
 }
 function parseJson(text, what) {
     try {
@@ -83030,11 +83027,30 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
+;// CONCATENATED MODULE: ./src/concurrency.ts
+/**
+ * Running async work over a list with a bound on how much is in flight.
+ */
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+async function mapConcurrent(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}
+
 ;// CONCATENATED MODULE: ./src/files.ts
 /**
  * The filesystem side: resolving `images`-style globs inside the workspace,
  * keeping paths inside it, and writing files atomically.
  */
+
 
 
 
@@ -83114,7 +83130,7 @@ async function resolveGlobs(input, patterns, workspace) {
         : await globFiles(anchored.flatMap(p => (p.negate ? [p.anchored, below(p.anchored)] : [p.anchored])).join('\n'));
     const realRoot = await promises_.realpath(root);
     // Where each match leads, looked up a few at a time (hundreds of files: one at a time is slow).
-    const found = await mapLimited(matches, 16, async (match) => {
+    const found = await mapConcurrent(matches, 16, async (match) => {
         try {
             const real = await promises_.realpath(match);
             return { real, isFile: (await promises_.stat(real)).isFile() };
@@ -83348,19 +83364,6 @@ async function isFolder(root, line) {
     catch {
         return false;
     }
-}
-/** `fn` over `items`, at most `limit` at once; results in input order. */
-async function mapLimited(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
 }
 function isInside(root, candidate) {
     const relative = external_node_path_.relative(root, candidate);
@@ -84022,6 +84025,7 @@ function dedupe(items) {
 
 
 
+
 /** Runs the whole edit: plan, skip, edit, write, record. Throws InputError before any request when a check fails. */
 async function runPipeline(settings, deps) {
     const { log, signal } = deps;
@@ -84235,19 +84239,6 @@ function requestSlots(limit) {
             };
         }
     };
-}
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapConcurrent(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
 }
 /** Records every edited file in the manifest and saves it. */
 async function recordEdits(settings, plan, results, log) {
