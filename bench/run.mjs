@@ -29,6 +29,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { encodePng, padPng } from '../stand-in/png.mjs';
+import { actionDefaults } from '../scripts/action-defaults.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(root, 'bench');
@@ -222,38 +223,10 @@ function cleanEnv() {
   return { ...env, NO_PROXY: noProxy, no_proxy: noProxy };
 }
 
-/** Input defaults from action.yml, as the runner passes them (expression defaults left out). */
-function actionDefaults() {
-  const defaults = {};
-  let inInputs = false;
-  let current;
-  for (const line of fs.readFileSync(path.join(root, 'action.yml'), 'utf8').split(/\r?\n/)) {
-    if (/^\S/.test(line)) {
-      inInputs = /^inputs:\s*$/.test(line);
-      current = undefined;
-      continue;
-    }
-    if (!inInputs) continue;
-    const name = /^ {2}([A-Za-z0-9_-]+):\s*$/.exec(line);
-    if (name) {
-      current = name[1];
-      continue;
-    }
-    const value = /^ {4}default:\s*(.*?)\s*$/.exec(line);
-    if (current && value) {
-      let v = value[1];
-      if (/^'.*'$/.test(v)) v = v.slice(1, -1).replace(/''/g, "'");
-      else if (/^".*"$/.test(v)) v = JSON.parse(v);
-      if (!v.includes('${{')) defaults[current] = v;
-    }
-  }
-  return defaults;
-}
-
 /** The environment of `node dist/index.js` as a GitHub runner gives it: INPUT_* variables and the runner's files. */
 function runnerEnv(inputs, dir) {
   const env = cleanEnv();
-  for (const [name, value] of Object.entries({ ...actionDefaults(), ...inputs })) {
+  for (const [name, value] of Object.entries({ ...actionDefaults(path.join(root, 'action.yml')), ...inputs })) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   }
   const files = { output: path.join(dir, 'github-output.txt'), summary: path.join(dir, 'step-summary.md'), event: path.join(dir, 'event.json') };

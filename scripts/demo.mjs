@@ -16,6 +16,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startStandIn } from '../stand-in/edit-endpoint.mjs';
+import { actionDefaults } from './action-defaults.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist', 'index.js');
@@ -78,7 +79,7 @@ async function main() {
   const standIn = await startStandIn({ requireKey: DEMO_KEY });
   let code;
   try {
-    const inputs = { ...FALLBACK_DEFAULTS, ...actionDefaults(), ...DEMO_INPUTS, endpoint: standIn.url };
+    const inputs = { ...FALLBACK_DEFAULTS, ...actionDefaultsOrNone(), ...DEMO_INPUTS, endpoint: standIn.url };
     const env = runnerEnv(inputs, { outputFile, summaryFile, eventFile });
     console.log(`Stand-in endpoint: ${standIn.url}`);
     console.log(`Running ${path.relative(process.cwd(), dist) || dist} in ${displayPath(workspace)}\n`);
@@ -113,43 +114,13 @@ async function main() {
   return code;
 }
 
-/**
- * Input defaults from action.yml (`inputs:` → `<name>:` → `default:`), as the
- * runner passes them. Expression defaults (`${{ … }}`) are left out.
- * @returns {Record<string, string>}
- */
-function actionDefaults() {
-  /** @type {Record<string, string>} */
-  const defaults = {};
-  let text;
+/** action.yml's input defaults; none when it cannot be read (the fallbacks then apply). */
+function actionDefaultsOrNone() {
   try {
-    text = readFileSync(path.join(root, 'action.yml'), 'utf8');
+    return actionDefaults(path.join(root, 'action.yml'));
   } catch {
-    return defaults;
+    return {};
   }
-  let inInputs = false;
-  let current;
-  for (const line of text.split(/\r?\n/)) {
-    if (/^\S/.test(line)) {
-      inInputs = /^inputs:\s*$/.test(line);
-      current = undefined;
-      continue;
-    }
-    if (!inInputs) continue;
-    const name = /^ {2}([A-Za-z0-9_-]+):\s*$/.exec(line);
-    if (name) {
-      current = name[1];
-      continue;
-    }
-    const value = /^ {4}default:\s*(.*?)\s*$/.exec(line);
-    if (current && value) {
-      let v = value[1];
-      if (/^'.*'$/.test(v)) v = v.slice(1, -1).replace(/''/g, "'");
-      else if (/^".*"$/.test(v)) v = JSON.parse(v);
-      if (!v.includes('${{')) defaults[current] = v;
-    }
-  }
-  return defaults;
 }
 
 /**

@@ -8,20 +8,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startStandIn } from '../stand-in/edit-endpoint.mjs';
 import { makePng } from './helpers/images.js';
-import { ROOT, runAction } from './helpers/runner.js';
+import { listFiles, ROOT, runAction } from './helpers/runner.js';
 
 const KEY = 'sk-e2e-SECRET-0123456789abcdef';
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 
 type StandIn = Awaited<ReturnType<typeof startStandIn>>;
-
-function listFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter(entry => entry.isFile())
-    .map(entry => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
-    .sort();
-}
 
 /**
  * The key appears nowhere but in the runner's `::add-mask::` command, which the runner

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startStandIn, type StandIn } from '../stand-in/edit-endpoint.mjs';
 import { makePng } from './helpers/images.js';
-import { ROOT } from './helpers/runner.js';
+import { listFiles, ROOT } from './helpers/runner.js';
 
 const KEY = 'sk-cli-test-SECRET-0123456789';
 const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
@@ -33,14 +33,6 @@ async function runCli(args: string[], cwd: string, env: Record<string, string> =
   child.stderr.on('data', chunk => (stderr += chunk));
   const code = await new Promise<number | null>(resolve => child.on('close', resolve));
   return { code, stdout, stderr };
-}
-
-function listFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter(entry => entry.isFile())
-    .map(entry => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
-    .sort();
 }
 
 describe('dist/cli/index.js', () => {

@@ -9,18 +9,10 @@ import * as path from 'node:path';
 import { startStandIn, type StandIn } from '../stand-in/edit-endpoint.mjs';
 import { readPngHeader } from '../stand-in/png.mjs';
 import { makePng } from './helpers/images.js';
-import { ROOT, runAction } from './helpers/runner.js';
+import { listFiles, ROOT, runAction } from './helpers/runner.js';
 
 const KEY = 'sk-modes-SECRET-0123456789abcdef';
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
-
-function listFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter(entry => entry.isFile())
-    .map(entry => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
-    .sort();
-}
 
 describe('request modes through dist/index.js', () => {
   let standIn: StandIn;

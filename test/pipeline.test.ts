@@ -16,6 +16,7 @@ import { redact, runPipeline, type PipelineDeps, type PipelineResult } from '../
 import type { Settings } from '../src/settings.js';
 import { json, startEditServer, tinyPng, type TestServer } from './helpers/edit-server.js';
 import { FIXTURES, makePng } from './helpers/images.js';
+import { listFiles as listFilesUnder } from './helpers/runner.js';
 
 const KEY = 'sk-pipeline-test-0123456789';
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
@@ -43,13 +44,7 @@ function put(file: string, bytes: Buffer | string): void {
 }
 
 /** Every file in the workspace (hidden ones too), relative, sorted. */
-function listFiles(): string[] {
-  return fs
-    .readdirSync(workspace, { recursive: true, withFileTypes: true })
-    .filter(entry => entry.isFile())
-    .map(entry => path.relative(workspace, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
-    .sort();
-}
+const listFiles = (): string[] => listFilesUnder(workspace);
 
 async function startStandInFor(options: StandInOptions = {}): Promise<StandIn> {
   standIn = await startStandIn({ requireKey: KEY, ...options });

@@ -7,27 +7,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { actionDefaults } from '../../scripts/action-defaults.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
-
-/** The inputs of action.yml with their defaults ('' when none). */
-export function actionDefaults(): Record<string, string> {
-  const text = fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8');
-  const inputs = text.split(/^outputs:/m)[0].split(/^inputs:/m)[1];
-  const defaults: Record<string, string> = {};
-  let current = '';
-  for (const line of inputs.split('\n')) {
-    const name = /^ {2}([a-z0-9-]+):\s*$/.exec(line);
-    if (name) {
-      current = name[1];
-      defaults[current] = '';
-      continue;
-    }
-    const value = /^ {4}default:\s*'(.*)'\s*$/.exec(line);
-    if (value && current) defaults[current] = value[1];
-  }
-  return defaults;
-}
 
 export interface RunnerResult {
   code: number | null;
@@ -85,7 +67,7 @@ export async function runAction(
     RUNNER_TEMP: scratch,
     ...options.env
   };
-  for (const [name, value] of Object.entries({ ...actionDefaults(), ...inputs })) {
+  for (const [name, value] of Object.entries({ ...actionDefaults(path.join(ROOT, 'action.yml')), ...inputs })) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   }
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', options.entry ?? 'index.js')], {
@@ -108,4 +90,13 @@ export async function runAction(
   };
   fs.rmSync(scratch, { recursive: true, force: true });
   return result;
+}
+
+/** Every file under `dir` (hidden ones too), as sorted POSIX paths relative to it. */
+export function listFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter(entry => entry.isFile())
+    .map(entry => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+    .sort();
 }
