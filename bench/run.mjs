@@ -305,7 +305,9 @@ async function runOurs(scenarioDir, standIn, concurrency, label) {
       'api-key': API_KEY,
       endpoint: standIn.url,
       concurrency: String(concurrency),
-      'output-path': 'out/{name}.edited.{format}'
+      'output-path': 'out/{name}.edited.{format}',
+      // No artifact service here: the comparison is the edits themselves.
+      'upload-artifact': 'false'
     },
     scenarioDir
   );

@@ -56,7 +56,7 @@ const DEMO_INPUTS = {
   manifest: '.image-edits.json',
   // There is no artifact service, repository or pull request on this machine:
   // keep delivery local (the job summary and .demo/index.html still show the results).
-
+  'upload-artifact': 'false'
 };
 
 async function main() {

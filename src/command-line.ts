@@ -84,6 +84,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv) {
   const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
   const read = (name: string): string => {
     const value = values[name] as string | string[] | undefined;
+    // The CLI has no workflow run to attach an artifact to: it never uploads one.
+    if (name === 'upload-artifact') return 'false';
     if (name === 'api-key' && value === undefined) return env.IMAGE_EDIT_API_KEY ?? '';
     if (value === undefined) return CLI_INPUTS[name]?.default ?? '';
     return Array.isArray(value) ? value.join('\n') : value;

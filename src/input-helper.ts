@@ -7,6 +7,7 @@ import * as core from '@actions/core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
+  DEFAULT_ARTIFACT_NAME,
   DEFAULT_ENDPOINT,
   DEFAULT_OUTPUT_PATH,
   InputError,
@@ -49,6 +50,8 @@ const DEFAULT_MODEL = 'gpt-image-1';
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
 const LONGEST_SHOWN = 120;
+/** Characters GitHub refuses in an artifact name. */
+const ARTIFACT_NAME_FORBIDDEN = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
 
 /** A value as it appears in a message: quoted, escaped, cut when very long. */
 function show(value: string): string {
@@ -470,6 +473,17 @@ export async function getInputs(read: InputReader, environment: InputEnvironment
 
   const failOnError = parseBoolean(problems, 'fail-on-error', get('fail-on-error'), true);
 
+  // Artifact delivery.
+  const uploadArtifact = parseBoolean(problems, 'upload-artifact', get('upload-artifact'), true);
+  const artifactName = get('artifact-name') || DEFAULT_ARTIFACT_NAME;
+  const forbidden = [...new Set([...artifactName].filter(char => ARTIFACT_NAME_FORBIDDEN.includes(char)))];
+  if (forbidden.length) {
+    problems.push(
+      `artifact-name: ${show(artifactName)} contains ${forbidden.map(char => JSON.stringify(char)).join(', ')}; GitHub forbids these characters in artifact names: ${ARTIFACT_NAME_FORBIDDEN.map(char => JSON.stringify(char)).join(' ')}`
+    );
+  }
+  const retentionDays = parseInteger(problems, 'retention-days', get('retention-days'), 1, 90);
+
   if (problems.length > 0 || endpoint === undefined) {
     throw new InputError(hideKey(problems, apiKey));
   }
@@ -495,7 +509,10 @@ export async function getInputs(read: InputReader, environment: InputEnvironment
     manifest,
     shard,
     dryRun,
-    failOnError
+    failOnError,
+    uploadArtifact,
+    artifactName,
+    retentionDays
   };
   return { settings, warnings: hideKey(warnings, apiKey) };
 }

@@ -2,6 +2,7 @@
  * The action: read the inputs, run the pipeline, deliver the results.
  */
 import * as core from '@actions/core';
+import { uploadOutputs } from './delivery/artifact.js';
 import { failureLines, setOutputs } from './delivery/outputs.js';
 import { renderSummary } from './delivery/summary.js';
 import { actionInputs, getInputs } from './input-helper.js';
@@ -25,7 +26,12 @@ export async function run(): Promise<void> {
 
     await core.group('Deliver', async () => {
       setOutputs(result, core.setOutput);
-      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(result)).write();
+      const artifact = await uploadOutputs(result, coreLog);
+      if (artifact) {
+        core.setOutput('artifact-id', String(artifact.id));
+        core.setOutput('artifact-url', artifact.url);
+      }
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(result, artifact)).write();
     });
 
     const failures = failureLines(result);

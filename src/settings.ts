@@ -76,6 +76,12 @@ export interface Settings {
   shard: Shard;
   dryRun: boolean;
   failOnError: boolean;
+  /** Upload the output files as one workflow artifact (the action only; the CLI never does). */
+  uploadArtifact: boolean;
+  /** The artifact's name (`artifact-name`). */
+  artifactName: string;
+  /** Days the artifact is kept (1-90); undefined leaves the repository's setting. */
+  retentionDays?: number;
 }
 
 /** What `getInputs()` hands back: the settings, plus warnings to print. */
@@ -95,6 +101,7 @@ export class InputError extends Error {
 export const DEFAULT_ENDPOINT = 'https://api.acedata.cloud/openai/images/edits';
 export const DEFAULT_OUTPUT_PATH = '{dir}/{name}.edited{variant}.{format}';
 export const DEFAULT_MANIFEST = '.image-edits.json';
+export const DEFAULT_ARTIFACT_NAME = 'edited-images';
 
 /** MIME type of each image type, as every file part must carry it. */
 export const MIME_TYPES: Record<ImageType, string> = {

@@ -69,7 +69,10 @@ describe('getInputs: defaults', () => {
       manifest: undefined,
       shard: { index: 1, count: 1 },
       dryRun: false,
-      failOnError: true
+      failOnError: true,
+      uploadArtifact: true,
+      artifactName: 'edited-images',
+      retentionDays: undefined
     });
   });
 });
@@ -437,6 +440,40 @@ describe('getInputs: endpoints', () => {
   it('allows plain http on loopback without a warning', async () => {
     const { warnings } = await run({ endpoint: 'http://localhost:8000/images/edits' });
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('getInputs: artifact delivery', () => {
+  it('reads upload-artifact, artifact-name and retention-days', async () => {
+    const { settings } = await run({ 'upload-artifact': 'False', 'artifact-name': ' previews (png) ', 'retention-days': '90' });
+    expect(settings.uploadArtifact).toBe(false);
+    expect(settings.artifactName).toBe('previews (png)');
+    expect(settings.retentionDays).toBe(90);
+    expect((await run({ 'retention-days': '1' })).settings.retentionDays).toBe(1);
+  });
+
+  it.each([
+    ['upload-artifact', 'yes', 'upload-artifact: "yes" is not a boolean; use true or false'],
+    ['retention-days', '0', 'retention-days: "0" is out of range; give an integer from 1 to 90'],
+    ['retention-days', '91', 'retention-days: "91" is out of range; give an integer from 1 to 90'],
+    ['retention-days', '7.5', 'retention-days: "7.5" is not a whole number; give an integer from 1 to 90'],
+    ['retention-days', 'a week', 'retention-days: "a week" is not a whole number; give an integer from 1 to 90']
+  ])('%s: %j is refused', async (name, value, problem) => {
+    expect(await problemsOf({ [name]: value })).toEqual([problem]);
+  });
+
+  it.each(['a/b', 'a\\b', 'x:y', 'what?', 'star*', 'a|b', '<tag>', 'say "hi"', 'two\nlines', 'cr\rhere'])(
+    'artifact-name: %j is refused, naming the character',
+    async name => {
+      const problems = await problemsOf({ 'artifact-name': name });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^artifact-name: .* contains .*GitHub forbids these characters in artifact names/);
+    }
+  );
+
+  it('lists each forbidden character once', async () => {
+    const [problem] = await problemsOf({ 'artifact-name': 'a/b/c:d' });
+    expect(problem.startsWith('artifact-name: "a/b/c:d" contains "/", ":";')).toBe(true);
   });
 });
 

@@ -74101,8 +74101,8 @@ function escapeCell(text) {
 
 
 const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
-/** The summary as HTML-in-Markdown; every name and API text is escaped. */
-function renderSummary(result) {
+/** The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded artifact, linked. */
+function renderSummary(result, artifact) {
     const { settings } = result;
     const tally = counts(result);
     const lines = [];
@@ -74115,6 +74115,9 @@ function renderSummary(result) {
         (result.cancelled ? ' — **cancelled**: the run was stopped before every file finished' : ''));
     if (settings.dryRun)
         lines.push('', 'Dry run: nothing was sent or written; the outputs below are the planned paths.');
+    if (artifact) {
+        lines.push('', `Outputs uploaded as the artifact <a href="${escapeHtml(artifact.url)}"><code>${escapeCell(artifact.name)}</code></a> (${result.outputFiles.length} file${result.outputFiles.length === 1 ? '' : 's'}).`);
+    }
     lines.push('');
     if (!result.results.length) {
         lines.push('No source files.');
@@ -77104,6 +77107,7 @@ class InputError extends Error {
 const DEFAULT_ENDPOINT = 'https://api.acedata.cloud/openai/images/edits';
 const DEFAULT_OUTPUT_PATH = '{dir}/{name}.edited{variant}.{format}';
 const DEFAULT_MANIFEST = '.image-edits.json';
+const DEFAULT_ARTIFACT_NAME = 'edited-images';
 /** MIME type of each image type, as every file part must carry it. */
 const MIME_TYPES = {
     png: 'image/png',
@@ -77449,6 +77453,8 @@ const DEFAULT_MODEL = 'gpt-image-1';
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
 const LONGEST_SHOWN = 120;
+/** Characters GitHub refuses in an artifact name. */
+const ARTIFACT_NAME_FORBIDDEN = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
 /** A value as it appears in a message: quoted, escaped, cut when very long. */
 function show(value) {
     const cut = [...value].length > LONGEST_SHOWN ? `${[...value].slice(0, LONGEST_SHOWN).join('')}…` : value;
@@ -77848,6 +77854,14 @@ async function getInputs(read, environment) {
         }
     }
     const failOnError = parseBoolean(problems, 'fail-on-error', get('fail-on-error'), true);
+    // Artifact delivery.
+    const uploadArtifact = parseBoolean(problems, 'upload-artifact', get('upload-artifact'), true);
+    const artifactName = get('artifact-name') || DEFAULT_ARTIFACT_NAME;
+    const forbidden = [...new Set([...artifactName].filter(char => ARTIFACT_NAME_FORBIDDEN.includes(char)))];
+    if (forbidden.length) {
+        problems.push(`artifact-name: ${show(artifactName)} contains ${forbidden.map(char => JSON.stringify(char)).join(', ')}; GitHub forbids these characters in artifact names: ${ARTIFACT_NAME_FORBIDDEN.map(char => JSON.stringify(char)).join(' ')}`);
+    }
+    const retentionDays = parseInteger(problems, 'retention-days', get('retention-days'), 1, 90);
     if (problems.length > 0 || endpoint === undefined) {
         throw new InputError(hideKey(problems, apiKey));
     }
@@ -77872,7 +77886,10 @@ async function getInputs(read, environment) {
         manifest,
         shard,
         dryRun,
-        failOnError
+        failOnError,
+        uploadArtifact,
+        artifactName,
+        retentionDays
     };
     return { settings, warnings: hideKey(warnings, apiKey) };
 }
@@ -84359,6 +84376,9 @@ function parseCli(argv, env) {
     const { values } = (0,external_node_util_.parseArgs)({ args, options, strict: true, allowPositionals: false });
     const read = (name) => {
         const value = values[name];
+        // The CLI has no workflow run to attach an artifact to: it never uploads one.
+        if (name === 'upload-artifact')
+            return 'false';
         if (name === 'api-key' && value === undefined)
             return env.IMAGE_EDIT_API_KEY ?? '';
         if (value === undefined)

@@ -2,13 +2,14 @@
  * The job summary: one table, a row per source file.
  */
 import type { PipelineResult } from '../pipeline.js';
+import type { UploadedArtifact } from './artifact.js';
 import { counts } from './outputs.js';
-import { escapeCell } from './escape.js';
+import { escapeCell, escapeHtml } from './escape.js';
 
 const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' } as const;
 
-/** The summary as HTML-in-Markdown; every name and API text is escaped. */
-export function renderSummary(result: PipelineResult): string {
+/** The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded artifact, linked. */
+export function renderSummary(result: PipelineResult, artifact?: UploadedArtifact): string {
   const { settings } = result;
   const tally = counts(result);
   const lines: string[] = [];
@@ -21,6 +22,12 @@ export function renderSummary(result: PipelineResult): string {
       (result.cancelled ? ' — **cancelled**: the run was stopped before every file finished' : '')
   );
   if (settings.dryRun) lines.push('', 'Dry run: nothing was sent or written; the outputs below are the planned paths.');
+  if (artifact) {
+    lines.push(
+      '',
+      `Outputs uploaded as the artifact <a href="${escapeHtml(artifact.url)}"><code>${escapeCell(artifact.name)}</code></a> (${result.outputFiles.length} file${result.outputFiles.length === 1 ? '' : 's'}).`
+    );
+  }
   lines.push('');
   if (!result.results.length) {
     lines.push('No source files.');
