@@ -2,12 +2,12 @@
  * End to end: the built action (dist/index.js) run as the GitHub runner runs it,
  * against the built-in stand-in endpoint on 127.0.0.1.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startStandIn } from '../stand-in/edit-endpoint.mjs';
-import { makePng } from './helpers/images.js';
+import { artWorkspace, makePng } from './helpers/images.js';
 import { listFiles, ROOT, runAction } from './helpers/runner.js';
 
 const KEY = 'sk-e2e-SECRET-0123456789abcdef';
@@ -33,16 +33,10 @@ describe('dist/index.js as the runner runs it', () => {
   let standIn: StandIn;
   let workspace: string;
 
-  beforeAll(() => {
-    if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run npm run build');
-  });
 
   beforeEach(async () => {
     standIn = await startStandIn({ requireKey: KEY });
-    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-'));
-    fs.mkdirSync(path.join(workspace, 'art', 'icons'), { recursive: true });
-    fs.writeFileSync(path.join(workspace, 'art', 'logo.png'), makePng(64, 64));
-    fs.writeFileSync(path.join(workspace, 'art', 'icons', 'star.png'), makePng(32, 32, (x, y) => [x * 8, 0, y * 8, 255]));
+    workspace = artWorkspace('e2e-');
     fs.writeFileSync(path.join(workspace, 'art', 'notes.txt'), 'not matched');
   });
 
@@ -50,8 +44,6 @@ describe('dist/index.js as the runner runs it', () => {
     await standIn.close();
     fs.rmSync(workspace, { recursive: true, force: true });
   });
-
-  afterAll(() => {});
 
   const inputs = (extra: Record<string, string> = {}) => ({
     images: 'art/**/*.png',

@@ -3,7 +3,7 @@
  * runs it, against the edit stand-in and a loopback stand-in of the artifact
  * service; plus the summary line and the CLI, which never uploads.
  */
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +15,7 @@ import type { PipelineResult } from '../src/pipeline.js';
 import type { Plan } from '../src/plan.js';
 import type { Settings } from '../src/settings.js';
 import { startArtifactService, zipEntryNames, type ArtifactService } from './helpers/artifact-service.js';
-import { makePng } from './helpers/images.js';
+import { artWorkspace, makePng } from './helpers/images.js';
 import { ROOT, runAction } from './helpers/runner.js';
 
 const KEY = 'sk-artifact-SECRET-0123456789abcdef';
@@ -33,16 +33,10 @@ describe('upload-artifact (dist/index.js)', () => {
   let service: ArtifactService;
   let workspace: string;
 
-  beforeAll(() => {
-    if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run npm run build');
-  });
 
   beforeEach(async () => {
     standIn = await startStandIn({ requireKey: KEY });
-    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'artifact-'));
-    fs.mkdirSync(path.join(workspace, 'art', 'icons'), { recursive: true });
-    fs.writeFileSync(path.join(workspace, 'art', 'logo.png'), makePng(64, 64));
-    fs.writeFileSync(path.join(workspace, 'art', 'icons', 'star.png'), makePng(32, 32, (x, y) => [x * 8, 0, y * 8, 255]));
+    workspace = artWorkspace('artifact-');
   });
 
   afterEach(async () => {

@@ -2,7 +2,7 @@
  * The request modes end to end: dist/index.js run as the runner runs it,
  * against the stand-in endpoint (streaming, callback, async tasks, url answers).
  */
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,9 +18,6 @@ describe('request modes through dist/index.js', () => {
   let standIn: StandIn;
   let workspace: string;
 
-  beforeAll(() => {
-    if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run npm run build');
-  });
 
   beforeEach(async () => {
     standIn = await startStandIn({ requireKey: KEY });

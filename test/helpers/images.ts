@@ -1,4 +1,6 @@
 /** Real image bytes for tests: a small PNG encoder (node:zlib) and fixture paths. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 
@@ -47,4 +49,13 @@ export function makePng(
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0))
   ]);
+}
+
+/** A new temporary workspace holding `art/logo.png` (64x64) and `art/icons/star.png` (32x32). */
+export function artWorkspace(prefix: string): string {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.mkdirSync(path.join(workspace, 'art', 'icons'), { recursive: true });
+  fs.writeFileSync(path.join(workspace, 'art', 'logo.png'), makePng(64, 64));
+  fs.writeFileSync(path.join(workspace, 'art', 'icons', 'star.png'), makePng(32, 32, (x, y) => [x * 8, 0, y * 8, 255]));
+  return workspace;
 }

@@ -44,6 +44,8 @@ export async function runAction(
   inputs: Record<string, string>,
   options: { env?: Record<string, string>; event?: object; eventName?: string; entry?: string; signalAfterMs?: number } = {}
 ): Promise<RunnerResult> {
+  const script = path.join(ROOT, 'dist', options.entry ?? 'index.js');
+  if (!fs.existsSync(script)) throw new Error(`${path.relative(ROOT, script)} is missing: run npm run build`);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'));
   const outputFile = path.join(scratch, 'output');
   const summaryFile = path.join(scratch, 'summary');
@@ -70,7 +72,7 @@ export async function runAction(
   for (const [name, value] of Object.entries({ ...actionDefaults(path.join(ROOT, 'action.yml')), ...inputs })) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   }
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', options.entry ?? 'index.js')], {
+  const child = spawn(process.execPath, [script], {
     cwd: workspace,
     env,
     stdio: ['ignore', 'pipe', 'pipe']
