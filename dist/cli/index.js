@@ -78810,6 +78810,8 @@ function createEditClient(options) {
     });
     /** Removes the API key from any text that leaves the client. */
     const redact = (text) => (apiKey.length > 0 ? text.split(apiKey).join('***') : text);
+    /** An error answer's text, the key removed before any of it is cut short for a message. */
+    const readErrorBody = async (body) => redact(await readText(body, MAX_ERROR_BODY_BYTES));
     const aborted = (attempts) => new EditError('the edit was cancelled', { code: 'ABORTED', attempts });
     /** Runs `run` with a per-attempt time limit, retrying transient failures. */
     async function withRetries(what, callbacks, run) {
@@ -78910,7 +78912,7 @@ function createEditClient(options) {
         try {
             const res = await postEdit(body, accept, signal, streams);
             if (res.statusCode < 200 || res.statusCode > 299) {
-                const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
+                const text = await readErrorBody(res.body);
                 throw new AttemptFailure(httpError(res.statusCode, res.headers, text), isRetryableStatus(res.statusCode), res.headers);
             }
             const contentType = headerValue(res.headers, 'content-type') ?? '';
@@ -79064,14 +79066,14 @@ function createEditClient(options) {
                     continue;
                 }
                 if (res.statusCode < 200 || res.statusCode > 299) {
-                    const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
+                    const text = await readErrorBody(res.body);
                     const error = httpError(res.statusCode, res.headers, text, `downloading ${shown}: `);
                     error.code = 'DOWNLOAD';
                     throw new AttemptFailure(error, isRetryableStatus(res.statusCode), res.headers);
                 }
                 const type = (headerValue(res.headers, 'content-type') ?? '').toLowerCase();
                 if (type.startsWith('text/') || type.includes('json')) {
-                    const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
+                    const text = await readErrorBody(res.body);
                     throw new EditError(`downloading ${shown}: the answer is ${type.split(';')[0]}, not an image: ${snippet(text, 100)}`, {
                         status: res.statusCode,
                         code: 'DOWNLOAD'
@@ -79097,7 +79099,7 @@ function createEditClient(options) {
             signal
         });
         if (res.statusCode < 200 || res.statusCode > 299) {
-            const text = redact(await readText(res.body, MAX_ERROR_BODY_BYTES));
+            const text = await readErrorBody(res.body);
             throw new AttemptFailure(httpError(res.statusCode, res.headers, text, `polling task ${taskId}: `), isRetryableStatus(res.statusCode), res.headers);
         }
         return readJsonAnswer(res, MAX_ANSWER_BYTES, `the task endpoint's answer for task ${taskId}`);
