@@ -24,6 +24,8 @@ export interface EditFile {
   path: string;
   filename: string;
   contentType: string;
+  /** The file's bytes, when the caller read them already (else the file is streamed from `path`). */
+  bytes?: Buffer;
 }
 
 export interface EditRequest {
@@ -143,10 +145,11 @@ export function editParts(request: EditRequest, mode: EditMode): Part[] {
   if (mode === 'async') text('async', 'true');
   const imageName = request.images.length === 1 ? 'image' : 'image[]';
   for (const image of request.images) {
-    parts.push({ name: imageName, file: image.path, filename: image.filename, contentType: image.contentType });
+    parts.push({ name: imageName, file: image.path, filename: image.filename, contentType: image.contentType, bytes: image.bytes });
   }
   if (request.mask) {
-    parts.push({ name: 'mask', file: request.mask.path, filename: request.mask.filename, contentType: request.mask.contentType });
+    const { path, filename, contentType, bytes } = request.mask;
+    parts.push({ name: 'mask', file: path, filename, contentType, bytes });
   }
   return parts;
 }

@@ -3,6 +3,7 @@
  * keeping paths inside it, and writing files atomically.
  */
 import { randomBytes } from 'node:crypto';
+import { lstatSync, realpathSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as glob from '@actions/glob';
@@ -137,18 +138,21 @@ export async function insideWorkspace(workspace: string, relative: string, what:
   const absolute = path.resolve(root, relative);
   if (!isInside(root, absolute)) throw new Error(`${what}: ${relative} is outside the workspace`);
 
-  const realRoot = await fs.realpath(root);
-  // The deepest existing part of the path decides where it really leads.
+  const realRoot = realpathSync.native(root);
+  // The deepest existing part of the path decides where it really leads. The checks are
+  // synchronous metadata reads that throw nothing for a missing path: this runs for every
+  // file read and written, and a thread-pool round trip (and an error) per step cost more.
   let existing = absolute;
   for (;;) {
-    const real = await realpathIfExists(existing);
-    if (real !== undefined) {
+    const info = lstatSync(existing, { throwIfNoEntry: false });
+    if (info) {
+      const real = realpathOrUndefined(existing);
+      if (real === undefined) {
+        throw new Error(`${what}: ${relative} goes through a broken symbolic link (${toPosix(path.relative(root, existing))})`);
+      }
       if (isInside(realRoot, real)) return absolute;
       const via = existing === absolute ? `to ${real}` : `its folder ${toPosix(path.relative(root, existing))} leads to ${real}`;
       throw new Error(`${what}: ${relative} leads outside the workspace through a symbolic link (${via})`);
-    }
-    if (await isSymlink(existing)) {
-      throw new Error(`${what}: ${relative} goes through a broken symbolic link (${toPosix(path.relative(root, existing))})`);
     }
     const parent = path.dirname(existing);
     if (parent === existing) return absolute;
@@ -156,13 +160,13 @@ export async function insideWorkspace(workspace: string, relative: string, what:
   }
 }
 
-/** The real path, or undefined when the path (or a folder on the way) does not exist. */
-async function realpathIfExists(file: string): Promise<string | undefined> {
+/** The real path of an existing path, or undefined when it leads nowhere (a broken link, a loop). */
+function realpathOrUndefined(file: string): string | undefined {
   try {
-    return await fs.realpath(file);
+    return realpathSync.native(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
     throw error;
   }
 }
@@ -323,14 +327,6 @@ async function isFolder(root: string, line: string): Promise<boolean> {
 function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
-}
-
-async function isSymlink(file: string): Promise<boolean> {
-  try {
-    return (await fs.lstat(file)).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -41,6 +41,7 @@ const PLACEHOLDER = '\u0000b64:';
 const HEX4 = /^[0-9a-fA-F]{4}$/;
 /** Raw control characters are not allowed inside a JSON string. */
 const CONTROL = /[\u0000-\u001f]/;
+const CONTROLS = /[\u0000-\u001f]/g;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
@@ -152,10 +153,10 @@ export class JsonAnswerScanner {
         if (escape[0] === 'u') {
           if (escape.length < 5) continue;
           if (!HEX4.test(escape.slice(1))) this.malformed ??= `invalid escape \\${escape} in a b64_json value`;
-          value.push(String.fromCharCode(parseInt(escape.slice(1), 16) || 0));
+          value.pushEscaped(String.fromCharCode(parseInt(escape.slice(1), 16) || 0));
         } else {
           if (!(escape in ESCAPES)) this.malformed ??= `invalid escape \\${escape} in a b64_json value`;
-          value.push(ESCAPES[escape] ?? escape);
+          value.pushEscaped(ESCAPES[escape] ?? escape);
         }
         this.valueEscape = undefined;
         continue;
@@ -163,8 +164,12 @@ export class JsonAnswerScanner {
       const stop = nextOf(chunk, i, length);
       if (stop > i) {
         const piece = chunk.toString('latin1', i, stop);
-        if (CONTROL.test(piece)) this.malformed ??= 'a raw control character in a b64_json value';
+        const wasVerifying = value.verifying;
         value.push(piece);
+        // A raw control character is not allowed in a JSON string. Text the decoder verified
+        // (groups of the 64 letters only) cannot hold one: only the rest is searched.
+        const unchecked = wasVerifying && value.verifying ? value.unverified : piece;
+        if (CONTROL.test(unchecked)) this.malformed ??= 'a raw control character in a b64_json value';
       }
       if (stop === length) return length;
       if (chunk[stop] === BACKSLASH) {
@@ -211,9 +216,35 @@ export class Base64Decoder {
   private rest: string[] | undefined;
   private textLength = 0;
 
+  /**
+   * True while every whole group so far decoded strictly (only the 64 letters, exactly 3 bytes
+   * per 4 characters); then only {@link unverified} is text not yet checked that way.
+   */
+  get verifying(): boolean {
+    return this.head === undefined && this.rest === undefined;
+  }
+
+  /** The characters (at most 3) kept for the next group. */
+  get unverified(): string {
+    return this.carry;
+  }
+
   /** `maxTextLength`: at most this many characters will come (the rest of the answer), when known. */
   constructor(maxTextLength = 0) {
     if (maxTextLength > 0) this.out = Buffer.allocUnsafe(Math.ceil(Math.min(maxTextLength, MAX_PREALLOCATED_TEXT) / 4) * 3);
+  }
+
+  /**
+   * Adds a character that came escaped (`\n`, `\u0041`…). Control characters are dropped
+   * once the start is known not to be a `data:` prefix: the lenient decode ignores them
+   * wherever they are, and dropping them keeps MIME-style line breaks on the strict path.
+   */
+  pushEscaped(char: string): void {
+    if (this.head === undefined && char < ' ') {
+      this.textLength += char.length;
+      return;
+    }
+    this.push(char);
   }
 
   /** Adds the next piece of text. */
@@ -230,6 +261,9 @@ export class Base64Decoder {
         text = this.head;
       }
       this.head = undefined;
+      // Escaped control characters kept while the start was unsettled go now, as pushEscaped
+      // drops them from here on (raw ones in the head were searched for as they came).
+      text = text.replace(CONTROLS, '');
     }
     if (this.rest) {
       this.rest.push(text);

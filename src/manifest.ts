@@ -93,16 +93,17 @@ export function formatManifest(manifest: Manifest): string {
  * A sha256 fingerprint (hex) of everything that decides an edit's result: the
  * source bytes, the mask bytes (or that there is none), the rendered prompt,
  * the reference images' bytes in order, and the request parameters (as JSON
- * with keys sorted at every level; undefined values left out). Files are hashed
- * as streams, never held in memory whole. Each part is hashed on its own and
+ * with keys sorted at every level; undefined values left out). A file is given
+ * by its path (hashed as a stream, never held in memory whole) or, when it was
+ * read already, with its bytes. Each part is hashed on its own and
  * the parts are combined in a fixed layout, so bytes cannot shift from one part
  * to another. File names do not count, only contents. A file that cannot be
  * read throws an Error naming it.
  */
 export async function fingerprint(parts: {
-  source: string;
-  mask?: string;
-  references: string[];
+  source: HashedFile;
+  mask?: HashedFile;
+  references: HashedFile[];
   prompt: string;
   params: object;
 }): Promise<string> {
@@ -137,8 +138,12 @@ export function stableJson(value: unknown): string {
   });
 }
 
-async function hashFile(file: string): Promise<string> {
+/** A file to fingerprint: its path, or its path and the bytes read from it. */
+export type HashedFile = string | { path: string; bytes: Uint8Array };
+
+async function hashFile(file: HashedFile): Promise<string> {
   const hash = createHash('sha256');
+  if (typeof file !== 'string') return hash.update(file.bytes).digest('hex');
   try {
     await pipeInto(file, hash);
   } catch (error) {

@@ -1,15 +1,21 @@
 /**
  * Where multipart fields are built: a streamed `multipart/form-data` body with
- * text fields and file parts. Files are streamed from disk, never read whole;
- * the exact `content-length` is known up front, so no chunked encoding is needed.
+ * text fields and file parts. Files are streamed from disk, never read whole
+ * (unless the caller passes bytes it read already); the exact `content-length`
+ * is known up front, so no chunked encoding is needed.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
-/** A text field, or a file part read from `file` and sent as `filename` with `contentType`. */
-export type Part = { name: string; value: string } | { name: string; file: string; filename: string; contentType: string };
+/**
+ * A text field, or a file part sent as `filename` with `contentType`: its `bytes` when they
+ * were read already, else the file at `file`, streamed.
+ */
+export type Part =
+  | { name: string; value: string }
+  | { name: string; file: string; filename: string; contentType: string; bytes?: Uint8Array };
 
 /** A ready-to-send body. */
 export interface MultipartBody {
@@ -26,6 +32,8 @@ type Segment = Buffer | { file: string; size: number };
 const CRLF = Buffer.from('\r\n');
 /** Files are read in pieces of this size (fewer, larger socket writes than the 64 KiB default). */
 const FILE_CHUNK_BYTES = 256 * 1024;
+/** A buffer at least this large is sent on its own (a copy would cost more than a write). */
+const LARGE_SEGMENT_BYTES = 64 * 1024;
 
 /**
  * Builds a multipart body from `parts`, in order. File sizes are read now (an
@@ -42,9 +50,9 @@ export async function multipartBody(parts: Part[]): Promise<MultipartBody> {
       if (!/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/.test(part.contentType)) {
         throw new Error(`the file ${part.file} has an invalid content type "${part.contentType}"`);
       }
-      const size = await fileSize(part.file);
       head += `; filename="${escapeQuoted(part.filename)}"\r\nContent-Type: ${part.contentType}\r\n\r\n`;
-      segments.push(Buffer.from(head, 'utf8'), { file: part.file, size }, CRLF);
+      const content = part.bytes ? Buffer.from(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteLength) : { file: part.file, size: await fileSize(part.file) };
+      segments.push(Buffer.from(head, 'utf8'), content, CRLF);
     } else {
       segments.push(Buffer.from(`${head}\r\n\r\n`, 'utf8'), Buffer.from(part.value, 'utf8'), CRLF);
     }
@@ -94,7 +102,13 @@ async function* generate(segments: Segment[]): AsyncGenerator<Buffer> {
   };
   for (const segment of segments) {
     if (Buffer.isBuffer(segment)) {
-      pending.push(segment);
+      if (segment.length < LARGE_SEGMENT_BYTES) {
+        pending.push(segment);
+        continue;
+      }
+      // File bytes read ahead go as they are, not copied into one buffer with the small pieces.
+      if (pending.length) yield flush();
+      yield segment;
       continue;
     }
     let read = 0;

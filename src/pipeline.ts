@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createEditClient, EditError, type EditClient, type EditOutcome } from './edit-client.js';
 import { insideWorkspace, TargetExistsError, writeFileAtomic } from './files.js';
 import type { Log } from './log.js';
@@ -141,15 +142,21 @@ async function editOne(
         }
       }
     }
+    // Small files are read once, before the request slot is taken: the same bytes are sent and
+    // fingerprinted, and the request does not wait for the disk.
+    const loaded = await readAhead(job);
     // The request slot is held for the request only: writing the images below happens after it
     // is freed, so the next request does not wait for the disk.
     const release = await slots.acquire();
-    // The manifest's fingerprint of a file it has no entry for is hashed while its request is in flight.
+    // The manifest's fingerprint of a file it has no entry for is hashed while its request is in
+    // flight; from the next turn of the event loop, as hashing read-ahead bytes does not wait.
     const fingerprinting =
       recording && !job.fingerprint
-        ? jobFingerprint(settings, job).then(
-            value => (job.fingerprint = value),
-            () => undefined
+        ? nextTurn().then(() =>
+            jobFingerprint(settings, job, loaded).then(
+              value => (job.fingerprint = value),
+              () => undefined
+            )
           )
         : undefined;
     let outcome: EditOutcome;
@@ -161,9 +168,15 @@ async function editOne(
           images: [job.source, ...job.references].map(file => ({
             path: file.absolute,
             filename: path.posix.basename(file.path),
-            contentType: file.info.mime
+            contentType: file.info.mime,
+            bytes: loaded?.get(file.absolute)
           })),
-          mask: job.mask && { path: job.mask.absolute, filename: path.posix.basename(job.mask.path), contentType: 'image/png' },
+          mask: job.mask && {
+            path: job.mask.absolute,
+            filename: path.posix.basename(job.mask.path),
+            contentType: 'image/png',
+            bytes: loaded?.get(job.mask.absolute)
+          },
           prompt: job.prompt,
           params: settings.params
         },
@@ -204,6 +217,28 @@ async function editOne(
     const tries = error instanceof EditError ? error.attempts : attempts;
     return result(job, 'failed', { started, attempts: tries, error: message, outputs: [] });
   }
+}
+
+/**
+ * A job's files are read whole ahead of its request when together they are at most this size
+ * (at most 2 × concurrency jobs hold theirs at once: 32 MiB at concurrency 8); larger ones are
+ * streamed from disk.
+ */
+const READ_AHEAD_MAX_BYTES = 2 * 1024 * 1024;
+
+/** The bytes of a job's files by absolute path, or undefined when they are too large to read ahead. */
+async function readAhead(job: Job): Promise<Map<string, Buffer> | undefined> {
+  const files = [job.source, ...job.references, ...(job.mask ? [job.mask] : [])];
+  if (files.reduce((sum, file) => sum + file.info.bytes, 0) > READ_AHEAD_MAX_BYTES) return undefined;
+  const loaded = new Map<string, Buffer>();
+  for (const file of files) {
+    try {
+      loaded.set(file.absolute, await fs.promises.readFile(file.absolute));
+    } catch (error) {
+      throw new Error(`cannot read the file ${file.path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    }
+  }
+  return loaded;
 }
 
 /**

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { insideWorkspace, resolveGlobs } from './files.js';
 import { readImageInfo, type ImageInfo } from './image-info.js';
-import { fingerprint, loadManifest, recordedOutputs, type Manifest } from './manifest.js';
+import { fingerprint, loadManifest, recordedOutputs, type HashedFile, type Manifest } from './manifest.js';
 import {
   checkImageBytes,
   checkImageCount,
@@ -218,12 +218,19 @@ function checkMask(mask: PlannedFile, source: PlannedFile, rules: ModelRules, pr
   for (const problem of found) if (problem) problems.push(`mask: ${mask.path}: ${problem}`);
 }
 
-/** What the manifest records for a job's edit: a hash of its source, mask, references, prompt and parameters. */
-export function jobFingerprint(settings: Settings, job: Job): Promise<string> {
+/**
+ * What the manifest records for a job's edit: a hash of its source, mask, references, prompt
+ * and parameters. `loaded`: bytes already read, by absolute path (those files are not read again).
+ */
+export function jobFingerprint(settings: Settings, job: Job, loaded?: ReadonlyMap<string, Buffer>): Promise<string> {
+  const file = (planned: PlannedFile): HashedFile => {
+    const bytes = loaded?.get(planned.absolute);
+    return bytes ? { path: planned.absolute, bytes } : planned.absolute;
+  };
   return fingerprint({
-    source: job.source.absolute,
-    mask: job.mask?.absolute,
-    references: job.references.map(reference => reference.absolute),
+    source: file(job.source),
+    mask: job.mask && file(job.mask),
+    references: job.references.map(file),
     prompt: job.prompt,
     params: { ...settings.params, outputPath: settings.outputPath }
   });

@@ -716,6 +716,27 @@ describe('answers JSON.parse would reject inside a b64_json value, and the docum
     expect(() => read('{"b64_json":"QUJD\nQUJD"}')).toThrow(SyntaxError);
   });
 
+  it('throws for a raw control character wherever the value is cut (start, middle, the last partial group)', () => {
+    for (const text of ['{"b64_json":"\u0001QUJDQUJD"}', '{"b64_json":"QUJD\tQUJD"}', '{"b64_json":"QUJDQU\u0002"}', '{"b64_json":"data:\u0003,QUJD"}']) {
+      const bytes = Buffer.from(text, 'utf8');
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        expect(() => parseScanned(scanAt(bytes, [cut]))).toThrow(/raw control character/);
+        expect(() => parseScanned(scanChunks(bytes, () => 1))).toThrow(/raw control character/);
+      }
+    }
+  });
+
+  it('takes escaped control characters for what they are, wherever the value is cut', () => {
+    for (const text of [String.raw`{"b64_json":"\tQUJD"}`, String.raw`{"b64_json":"QU\nJD\r\n"}`, String.raw`{"b64_json":"da\u0001ta:QUJD"}`]) {
+      const bytes = Buffer.from(text, 'utf8');
+      const expected = JSON.stringify(reference(text));
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        expect(JSON.stringify(normalize(parseScanned(scanAt(bytes, [cut]))))).toBe(expected);
+      }
+      expect(JSON.stringify(normalize(parseScanned(scanChunks(bytes, () => 1))))).toBe(expected);
+    }
+  });
+
   it('leaves a b64_json key spelled with an escape as a plain string (the client decodes it the ordinary way)', () => {
     const answer = read(String.raw`{"data":[{"b64\u005fjson":"QUJD"}]}`) as { data: Array<{ b64_json: unknown }> };
     expect(answer.data[0].b64_json).toBe('QUJD');

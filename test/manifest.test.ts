@@ -133,6 +133,13 @@ describe('fingerprint', () => {
     expect(await fingerprint({ ...base })).toBe(first);
   });
 
+  it('is the same whether a file is given by its path or with the bytes read from it', async () => {
+    const read = async (file: string) => ({ path: file, bytes: await fs.readFile(file) });
+    const withBytes = { ...base, source: await read(source), mask: await read(mask), references: [await read(refA), refB] };
+    expect(await fingerprint(withBytes)).toBe(await fingerprint(base));
+    expect(await fingerprint({ ...withBytes, source: { path: source, bytes: Buffer.from('other bytes') } })).not.toBe(await fingerprint(base));
+  });
+
   it('depends on contents, not file names', async () => {
     const copy = await file('copy-of-source.png', 'source bytes');
     expect(await fingerprint({ ...base, source: copy })).toBe(await fingerprint(base));

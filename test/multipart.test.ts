@@ -51,6 +51,21 @@ describe('multipartBody', () => {
     expect(Buffer.from(await files[1].arrayBuffer()).equals(big)).toBe(true);
   });
 
+  it('sends bytes read ahead as they are, without reading the file again', async () => {
+    const missing = path.join(dir, 'not-there.png');
+    const body = await multipartBody([
+      { name: 'prompt', value: 'p' },
+      { name: 'image', file: missing, filename: 'read-ahead.png', contentType: 'image/png', bytes: big },
+      { name: 'mask', file: missing, filename: 'mask.png', contentType: 'image/png', bytes: png }
+    ]);
+    const bytes = await buffer(body.stream());
+    expect(bytes.length).toBe(body.contentLength);
+    const form = await parse(body.contentType, bytes);
+    expect(Buffer.from(await (form.get('image') as File).arrayBuffer()).equals(big)).toBe(true);
+    expect(Buffer.from(await (form.get('mask') as File).arrayBuffer()).equals(png)).toBe(true);
+    expect((form.get('image') as File).name).toBe('read-ahead.png');
+  });
+
   it('gives a fresh, identical stream at each call', async () => {
     const body = await multipartBody([{ name: 'image', file: path.join(dir, 'a.png'), filename: 'a.png', contentType: 'image/png' }]);
     const first = await buffer(body.stream());

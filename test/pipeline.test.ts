@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startStandIn, type StandIn, type StandInOptions } from '../stand-in/edit-endpoint.mjs';
-import { readPngHeader } from '../stand-in/png.mjs';
+import { padPng, readPngHeader } from '../stand-in/png.mjs';
 import { createEditClient, type EditClient } from '../src/edit-client.js';
 import { getInputs } from '../src/input-helper.js';
 import { silentLog } from '../src/log.js';
@@ -279,6 +279,39 @@ describe('runPipeline: the manifest', () => {
       ['art/b.png', 'skipped']
     ]);
     expect(s.requests).toHaveLength(5);
+  });
+
+  it('sends a small file read ahead and a large one streamed byte for byte, and fingerprints the bytes sent', async () => {
+    const small = makePng(8, 8);
+    const large = padPng(makePng(8, 8, () => [0, 255, 0, 255]), 3 * 1024 * 1024);
+    put('art/a-small.png', small);
+    put('art/b-large.png', large);
+    server = await startEditServer();
+    server.fallback = json(200, { created: 1, data: [{ b64_json: tinyPng(2, 2, 5).toString('base64') }] });
+    const manifestValues = { manifest: '.image-edits.json', model: 'gpt-image-1' };
+
+    const first = await run(await settingsFor(server.url().href, manifestValues));
+    expect(statusOf(first)).toEqual([
+      ['art/a-small.png', 'edited'],
+      ['art/b-large.png', 'edited']
+    ]);
+    const sent = await Promise.all(
+      server.requests.map(async request => {
+        const image = request.form?.get('image') as File;
+        return [image.name, Buffer.from(await image.arrayBuffer())] as const;
+      })
+    );
+    const byName = new Map(sent);
+    expect(byName.get('a-small.png')?.equals(small)).toBe(true);
+    expect(byName.get('b-large.png')?.equals(large)).toBe(true);
+
+    // The fingerprints recorded from the bytes sent are those of the files: a rerun skips both.
+    const second = await run(await settingsFor(server.url().href, manifestValues));
+    expect(statusOf(second)).toEqual([
+      ['art/a-small.png', 'skipped'],
+      ['art/b-large.png', 'skipped']
+    ]);
+    expect(server.requests).toHaveLength(2);
   });
 
   it('does not record a failed file: the next run tries it again', async () => {
