@@ -52938,6 +52938,9 @@ function hex(bytes) {
 
 
 
+
+/** Files read at once while planning. */
+const PLAN_CONCURRENCY = 16;
 /** The extension `{format}` stands for. */
 function outputExtension(settings) {
     return settings.params.outputFormat ?? 'png';
@@ -53019,9 +53022,15 @@ async function planEdits(settings) {
         if (planned)
             referenceFiles.push(planned);
     }
+    // Sources are read (type, size, dimensions) a few at a time; their problems keep the sources' order.
+    const planned = await mapConcurrent(sources, PLAN_CONCURRENCY, async (file) => {
+        const found = [];
+        return { source: await planFile(workspace, file, 'images', found), found };
+    });
     const jobs = [];
-    for (const file of sources) {
-        const source = await planFile(workspace, file, 'images', problems);
+    for (const [index, file] of sources.entries()) {
+        const { source, found } = planned[index];
+        problems.push(...found);
         const values = sourceValues(file);
         const prompt = render(settings.prompt, values);
         const promptProblem = checkPromptLength(rules, prompt);
@@ -53171,13 +53180,15 @@ async function runPipeline(settings, deps) {
     }
     const todo = plan.jobs.filter(job => !job.skip).length;
     const client = deps.client ?? (todo > 0 ? createClient(settings) : undefined);
-    const slots = requestSlots(settings.concurrency);
+    const requests = makeSlots(settings.concurrency);
+    // Read-aheads run one at a time, in file order: the first requests do not wait for every file's read.
+    const reads = makeSlots(1);
     let results;
     try {
         results = await log.group(`Edit ${todo} file(s), ${Math.min(settings.concurrency, Math.max(todo, 1))} at a time`, () => 
         // Twice as many files in progress as requests in flight: a file whose answer is in is
         // written while the next file's request already uses the freed slot.
-        mapConcurrent(plan.jobs, settings.concurrency * 2, job => editOne(settings, job, client, deps, slots, Boolean(plan.manifest))));
+        mapConcurrent(plan.jobs, settings.concurrency * 2, job => editOne(job, { settings, client, deps, requests, reads, recording: Boolean(plan.manifest) })));
     }
     finally {
         if (!deps.client)
@@ -53213,7 +53224,7 @@ function createClient(settings) {
     });
 }
 /** Edits one file; never throws: a failure becomes a `failed` result. */
-async function editOne(settings, job, client, deps, slots, recording) {
+async function editOne(job, { settings, client, deps, requests, reads, recording }) {
     const { log, signal } = deps;
     const name = job.source.path;
     if (job.skip) {
@@ -53236,10 +53247,17 @@ async function editOne(settings, job, client, deps, slots, recording) {
         }
         // Small files are read once, before the request slot is taken: the same bytes are sent and
         // fingerprinted, and the request does not wait for the disk.
-        const loaded = await readAhead(job);
+        const doneReading = await reads.acquire();
+        let loaded;
+        try {
+            loaded = await readAhead(job);
+        }
+        finally {
+            doneReading();
+        }
         // The request slot is held for the request only: writing the images below happens after it
         // is freed, so the next request does not wait for the disk.
-        const release = await slots.acquire();
+        const release = await requests.acquire();
         // The manifest's fingerprint of a file it has no entry for is hashed while its request is in
         // flight; from the next turn of the event loop, as hashing read-ahead bytes does not wait.
         const fingerprinting = recording && !job.fingerprint
@@ -53374,8 +53392,8 @@ function result(job, status, extra) {
         ...(extra.taskIds && { taskIds: extra.taskIds })
     };
 }
-/** Request slots: at most `limit` requests in flight, however many files are in progress. */
-function requestSlots(limit) {
+/** At most `limit` holders at once (requests in flight, files being read), however many files are in progress. */
+function makeSlots(limit) {
     let free = limit;
     const waiting = [];
     const release = () => {

@@ -70,13 +70,17 @@ export async function runPipeline(settings: Settings, deps: PipelineDeps): Promi
 
   const todo = plan.jobs.filter(job => !job.skip).length;
   const client = deps.client ?? (todo > 0 ? createClient(settings) : undefined);
-  const slots = requestSlots(settings.concurrency);
+  const requests = makeSlots(settings.concurrency);
+  // Read-aheads run one at a time, in file order: the first requests do not wait for every file's read.
+  const reads = makeSlots(1);
   let results: FileResult[];
   try {
     results = await log.group(`Edit ${todo} file(s), ${Math.min(settings.concurrency, Math.max(todo, 1))} at a time`, () =>
       // Twice as many files in progress as requests in flight: a file whose answer is in is
       // written while the next file's request already uses the freed slot.
-      mapConcurrent(plan.jobs, settings.concurrency * 2, job => editOne(settings, job, client, deps, slots, Boolean(plan.manifest)))
+      mapConcurrent(plan.jobs, settings.concurrency * 2, job =>
+        editOne(job, { settings, client, deps, requests, reads, recording: Boolean(plan.manifest) })
+      )
     );
   } finally {
     if (!deps.client) await client?.close();
@@ -113,15 +117,21 @@ function createClient(settings: Settings): EditClient {
   });
 }
 
+/** What every file's edit shares. */
+interface EditContext {
+  settings: Settings;
+  client: EditClient | undefined;
+  deps: PipelineDeps;
+  /** Requests in flight. */
+  requests: Slots;
+  /** Files being read ahead. */
+  reads: Slots;
+  /** True when the manifest records the edits (each edited file needs its fingerprint). */
+  recording: boolean;
+}
+
 /** Edits one file; never throws: a failure becomes a `failed` result. */
-async function editOne(
-  settings: Settings,
-  job: Job,
-  client: EditClient | undefined,
-  deps: PipelineDeps,
-  slots: RequestSlots,
-  recording: boolean
-): Promise<FileResult> {
+async function editOne(job: Job, { settings, client, deps, requests, reads, recording }: EditContext): Promise<FileResult> {
   const { log, signal } = deps;
   const name = job.source.path;
   if (job.skip) {
@@ -144,10 +154,16 @@ async function editOne(
     }
     // Small files are read once, before the request slot is taken: the same bytes are sent and
     // fingerprinted, and the request does not wait for the disk.
-    const loaded = await readAhead(job);
+    const doneReading = await reads.acquire();
+    let loaded: Map<string, Buffer> | undefined;
+    try {
+      loaded = await readAhead(job);
+    } finally {
+      doneReading();
+    }
     // The request slot is held for the request only: writing the images below happens after it
     // is freed, so the next request does not wait for the disk.
-    const release = await slots.acquire();
+    const release = await requests.acquire();
     // The manifest's fingerprint of a file it has no entry for is hashed while its request is in
     // flight; from the next turn of the event loop, as hashing read-ahead bytes does not wait.
     const fingerprinting =
@@ -305,13 +321,13 @@ function result(
 }
 
 /** Hands out at most `limit` slots at once. */
-interface RequestSlots {
+interface Slots {
   /** Resolves, first come first served, with the function that frees the slot (calling it twice frees it once). */
   acquire(): Promise<() => void>;
 }
 
-/** Request slots: at most `limit` requests in flight, however many files are in progress. */
-function requestSlots(limit: number): RequestSlots {
+/** At most `limit` holders at once (requests in flight, files being read), however many files are in progress. */
+function makeSlots(limit: number): Slots {
   let free = limit;
   const waiting: Array<() => void> = [];
   const release = (): void => {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { insideWorkspace, resolveGlobs } from './files.js';
+import { mapConcurrent } from './concurrency.js';
 import { readImageInfo, type ImageInfo } from './image-info.js';
 import { fingerprint, loadManifest, recordedOutputs, type HashedFile, type Manifest } from './manifest.js';
 import {
@@ -53,6 +54,9 @@ export interface Plan {
   otherShards: number;
   manifest?: Manifest;
 }
+
+/** Files read at once while planning. */
+const PLAN_CONCURRENCY = 16;
 
 /** The extension `{format}` stands for. */
 export function outputExtension(settings: Settings): string {
@@ -139,9 +143,15 @@ export async function planEdits(settings: Settings): Promise<Plan> {
     if (planned) referenceFiles.push(planned);
   }
 
+  // Sources are read (type, size, dimensions) a few at a time; their problems keep the sources' order.
+  const planned = await mapConcurrent(sources, PLAN_CONCURRENCY, async file => {
+    const found: string[] = [];
+    return { source: await planFile(workspace, file, 'images', found), found };
+  });
   const jobs: Job[] = [];
-  for (const file of sources) {
-    const source = await planFile(workspace, file, 'images', problems);
+  for (const [index, file] of sources.entries()) {
+    const { source, found } = planned[index];
+    problems.push(...found);
     const values = sourceValues(file);
     const prompt = render(settings.prompt, values);
     const promptProblem = checkPromptLength(rules, prompt);
