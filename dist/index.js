@@ -45912,7 +45912,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(36826);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(26001);
 /** The action's entry point (dist/index.js). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -45922,7 +45922,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 36826:
+/***/ 26001:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45933,6 +45933,241 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 14 modules
 var lib_core = __nccwpck_require__(70819);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+;// CONCATENATED MODULE: ./src/github.ts
+/**
+ * What the action knows of GitHub: the run's context (repository, event, pull
+ * request), read from the runner's environment and event file, and a REST
+ * client (@actions/github's Octokit), imported on demand so that runs that
+ * neither look up changed files, comment nor commit do not load it.
+ */
+
+/**
+ * Reads the context from the runner's variables and the event payload at
+ * GITHUB_EVENT_PATH (a missing or unreadable payload counts as empty).
+ */
+function readGitHubContext(env = process.env) {
+    const [owner = '', repo = ''] = (env.GITHUB_REPOSITORY ?? '').split('/');
+    const event = readEvent(env.GITHUB_EVENT_PATH);
+    const ref = env.GITHUB_REF ?? '';
+    const context = {
+        apiUrl: trimSlash(env.GITHUB_API_URL || 'https://api.github.com'),
+        serverUrl: trimSlash(env.GITHUB_SERVER_URL || 'https://github.com'),
+        owner,
+        repo,
+        eventName: env.GITHUB_EVENT_NAME ?? '',
+        branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
+        sha: env.GITHUB_SHA ?? '',
+        runId: env.GITHUB_RUN_ID ?? ''
+    };
+    const pr = event.pull_request;
+    if (pr && typeof pr.number === 'number') {
+        const headRepo = typeof pr.head?.repo?.full_name === 'string' ? pr.head.repo.full_name : '';
+        const baseRepo = typeof pr.base?.repo?.full_name === 'string' ? pr.base.repo.full_name : `${owner}/${repo}`;
+        context.pullRequest = {
+            number: pr.number,
+            headRef: String(pr.head?.ref ?? ''),
+            headSha: String(pr.head?.sha ?? ''),
+            headRepo,
+            baseRepo,
+            fork: headRepo.toLowerCase() !== baseRepo.toLowerCase()
+        };
+    }
+    return context;
+}
+/** An Octokit for `token` against `context.apiUrl`; @actions/github is imported here, on first use. */
+async function createGitHubClient(token, context) {
+    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
+    return getOctokit(token, { baseUrl: context.apiUrl });
+}
+/**
+ * True when GitHub refused for lack of permission: 403, or 404 "Not Found" on a
+ * write (GitHub hides what a token may not see), as for a fork's read-only token
+ * or a workflow without `contents: write` / `pull-requests: write`.
+ */
+function isPermissionError(error) {
+    const status = error?.status;
+    return status === 403 || status === 404;
+}
+/** A short text for a failed API call: status and GitHub's message. */
+function describeApiError(error) {
+    const e = error;
+    const message = typeof e?.response?.data?.message === 'string' ? e.response.data.message : typeof e?.message === 'string' ? e.message : String(error);
+    return typeof e?.status === 'number' ? `HTTP ${e.status}: ${message}` : message;
+}
+/** The event payload at GITHUB_EVENT_PATH; empty when missing or unreadable. */
+function readEventPayload(env = process.env) {
+    return readEvent(env.GITHUB_EVENT_PATH);
+}
+function readEvent(file) {
+    if (!file)
+        return {};
+    try {
+        const parsed = JSON.parse(external_node_fs_.readFileSync(file, 'utf8'));
+        return parsed && typeof parsed === 'object' ? parsed : {};
+    }
+    catch {
+        return {};
+    }
+}
+function trimSlash(url) {
+    return url.replace(/\/+$/, '');
+}
+
+;// CONCATENATED MODULE: ./src/changed-files.ts
+/**
+ * The file list behind `only-changed`: the paths a pull request adds or
+ * modifies, or the paths a push changed, as GitHub's REST API lists them.
+ * Renames count as their new path; removed files are left out. Paths are
+ * repository-relative POSIX paths exactly as GitHub gives them (in a normal
+ * checkout the workspace is the repository root, so they are workspace paths).
+ *
+ * Nothing here throws: when the list cannot be had (another event, a new
+ * branch, an API error), the answer says why in `unavailable`, and the caller
+ * takes every matched file and warns.
+ */
+
+/** The most files GitHub lists for a pull request (`GET /repos/{o}/{r}/pulls/{n}/files`). */
+const PULL_FILES_LIMIT = 3000;
+/** The most files GitHub lists for a comparison (`GET /repos/{o}/{r}/compare/{basehead}`). */
+const COMPARE_FILES_LIMIT = 300;
+/** GitHub's file statuses that leave a file at `filename` with new content (`removed` and `unchanged` do not). */
+const KEPT_STATUSES = new Set(['added', 'modified', 'renamed', 'copied', 'changed']);
+const ZERO_SHA = /^0+$/;
+/**
+ * The files the run's pull request adds or modifies (events with a pull request:
+ * `pull_request`, `pull_request_target`), or the files a `push` changed
+ * (`event.before...event.after`; see {@link pushRange}). `client` is called only
+ * when a request is needed, so other events load no Octokit and send nothing.
+ * Never throws: any failure is an `unavailable` answer that says why.
+ */
+async function changedFiles(context, event, client) {
+    if (context.pullRequest)
+        return pullRequestFiles(context, context.pullRequest.number, client);
+    if (context.eventName === 'push')
+        return pushFiles(context, event, client);
+    const name = context.eventName || 'a run without an event name (GITHUB_EVENT_NAME is empty)';
+    return { unavailable: `only-changed applies to pull_request and push events, not ${name}` };
+}
+/**
+ * The sources `only-changed` allows, for the pipeline: the files the run's pull request or push
+ * changed. When that cannot be known (another event, a new branch, an API error) a warning says
+ * why and undefined is returned: every matched file is then a source (the manifest still skips
+ * the ones edited before).
+ */
+async function onlyChangedSources(token, context, env, log) {
+    const found = await changedFiles(context, pushRange(readEventPayload(env)), () => createGitHubClient(token, context));
+    if ('unavailable' in found) {
+        log.warning(`only-changed: ${found.unavailable}; every matched image is a source`);
+        return undefined;
+    }
+    if (found.truncated)
+        log.warning(`only-changed: ${found.description}`);
+    else
+        log.info(`only-changed: ${found.description}`);
+    return found.files;
+}
+/**
+ * The `before` and `after` commits of a `push` event payload (the JSON at
+ * GITHUB_EVENT_PATH); a field that is missing or not a non-empty string is left out.
+ */
+function pushRange(eventPayload) {
+    const payload = eventPayload && typeof eventPayload === 'object' ? eventPayload : {};
+    const range = {};
+    if (typeof payload.before === 'string' && payload.before.trim())
+        range.before = payload.before.trim();
+    if (typeof payload.after === 'string' && payload.after.trim())
+        range.after = payload.after.trim();
+    return range;
+}
+async function pullRequestFiles(context, number, client) {
+    let listed;
+    try {
+        const octokit = await client();
+        listed = await octokit.paginate(octokit.rest.pulls.listFiles, {
+            owner: context.owner,
+            repo: context.repo,
+            pull_number: number,
+            per_page: 100
+        });
+    }
+    catch (error) {
+        const hint = isPermissionError(error) ? ' (the token needs `pull-requests: read`)' : '';
+        return { unavailable: `could not list the files of pull request #${number} in ${context.owner}/${context.repo}: ${describeApiError(error)}${hint}` };
+    }
+    const files = keptPaths(listed);
+    const truncated = listed.length >= PULL_FILES_LIMIT;
+    let description = `pull request #${number} adds or modifies ${count(files.size)} (${listed.length} listed)`;
+    if (truncated) {
+        description +=
+            `; GitHub lists at most ${PULL_FILES_LIMIT} files of a pull request and this one reaches that limit, ` +
+                `so files beyond the first ${PULL_FILES_LIMIT} are unknown`;
+    }
+    return { files, description, truncated };
+}
+async function pushFiles(context, event, client) {
+    const before = event.before?.trim();
+    const after = event.after?.trim() || context.sha;
+    if (!before)
+        return { unavailable: 'the push event names no `before` commit, so the files it changed are unknown' };
+    if (ZERO_SHA.test(before)) {
+        return { unavailable: 'the push created the branch (its `before` commit is all zeros), so there is no earlier commit to compare with' };
+    }
+    if (!after)
+        return { unavailable: 'the push event names no `after` commit (and GITHUB_SHA is empty), so the files it changed are unknown' };
+    if (ZERO_SHA.test(after))
+        return { unavailable: 'the push deleted the branch (its `after` commit is all zeros)' };
+    const basehead = `${before}...${after}`;
+    const listed = [];
+    try {
+        const octokit = await client();
+        const pages = octokit.paginate.iterator(octokit.rest.repos.compareCommitsWithBasehead, {
+            owner: context.owner,
+            repo: context.repo,
+            basehead,
+            per_page: 100
+        });
+        // `page`/`per_page` page the comparison's commits; GitHub documents that the files come with
+        // the first page only. Collect the files of every page and stop at the first page without any,
+        // which keeps a long push to one or two requests and still reads files spread over pages.
+        for await (const response of pages) {
+            const files = response.data.files ?? [];
+            if (files.length === 0)
+                break;
+            listed.push(...files);
+        }
+    }
+    catch (error) {
+        const hint = isPermissionError(error) ? ' (the token needs `contents: read`; a force push may have left `before` unknown to GitHub)' : '';
+        return { unavailable: `could not compare ${changed_files_short(before)}...${changed_files_short(after)} in ${context.owner}/${context.repo}: ${describeApiError(error)}${hint}` };
+    }
+    const files = keptPaths(listed);
+    const truncated = listed.length >= COMPARE_FILES_LIMIT;
+    let description = `the push ${changed_files_short(before)}...${changed_files_short(after)} adds or modifies ${count(files.size)} (${listed.length} listed)`;
+    if (truncated) {
+        description +=
+            `; GitHub lists at most ${COMPARE_FILES_LIMIT} files of a comparison and this one reaches that limit, ` +
+                'so files beyond those listed are unknown';
+    }
+    return { files, description, truncated };
+}
+/** The new paths of the entries that leave content behind (renames by their new `filename`). */
+function keptPaths(entries) {
+    const files = new Set();
+    for (const entry of entries) {
+        if (typeof entry?.filename === 'string' && KEPT_STATUSES.has(entry.status))
+            files.add(entry.filename);
+    }
+    return files;
+}
+function count(n) {
+    return n === 1 ? '1 file' : `${n} files`;
+}
+function changed_files_short(sha) {
+    return /^[0-9a-f]{40,64}$/i.test(sha) ? sha.slice(0, 7) : sha;
+}
+
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 ;// CONCATENATED MODULE: ./src/delivery/artifact.ts
@@ -46005,7 +46240,7 @@ async function uploadOutputs(result, log, env = process.env) {
         return undefined;
     }
     try {
-        const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 584).then(__nccwpck_require__.bind(__nccwpck_require__, 20584));
+        const { DefaultArtifactClient } = await Promise.all(/* import() */[__nccwpck_require__.e(351), __nccwpck_require__.e(645)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9645));
         const client = new DefaultArtifactClient();
         const options = settings.retentionDays === undefined ? {} : { retentionDays: settings.retentionDays };
         const uploaded = await client.uploadArtifact(settings.artifactName, files, settings.workspace, options);
@@ -46023,6 +46258,658 @@ async function uploadOutputs(result, log, env = process.env) {
 /** The warning for an upload that did not happen. */
 function failureMessage(count, name, cause) {
     return `upload-artifact: the ${count} output file(s) were not uploaded as artifact ${JSON.stringify(name)}: ${cause}. The files are still in the workspace (output-files lists them).`;
+}
+
+;// CONCATENATED MODULE: ./src/delivery/escape.ts
+/**
+ * Escaping for text that comes from file names or from the API before it
+ * enters Markdown or HTML (job summary, PR comment).
+ */
+/** Escapes text for HTML element content and attribute values. */
+function escapeHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&#39;');
+}
+/**
+ * Escapes text for a Markdown table cell inside HTML-capable Markdown: HTML
+ * special characters, pipes, backticks, brackets and line breaks (which would
+ * end the row), and `--` (which could close an HTML comment marker).
+ */
+function escapeCell(text) {
+    return escapeHtml(text)
+        .replace(/\|/g, '&#124;')
+        .replace(/`/g, '&#96;')
+        .replace(/\[/g, '&#91;')
+        .replace(/\]/g, '&#93;')
+        .replace(/\*/g, '&#42;')
+        .replace(/_/g, '&#95;')
+        .replace(/-{2,}/g, dashes => '&#45;'.repeat(dashes.length))
+        .replace(/\r?\n|\r/g, '<br>');
+}
+
+;// CONCATENATED MODULE: ./src/delivery/comment.ts
+
+
+/** GitHub refuses comment bodies above this many characters. */
+const GITHUB_COMMENT_LIMIT = 65536;
+/** The table stops growing at about this many characters (the rest of the body stays well under the limit). */
+const TABLE_BUDGET = 60000;
+/** API text (errors, revised prompts, reasons) is cut to this many characters before escaping. */
+const NOTE_LIMIT = 600;
+/** Width of the preview images, in pixels. */
+const PREVIEW_WIDTH = 200;
+const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
+/**
+ * The hidden marker that identifies this action's comment for `tag`:
+ * `<!-- image-edit-preview:TAG -->`. Characters outside `[A-Za-z0-9._-]`
+ * (which the input check already rejects) are written as `%XX`, so a tag can
+ * never close the HTML comment or inject anything.
+ */
+function commentMarker(tag) {
+    const safe = Array.from(tag, ch => /^[A-Za-z0-9._-]$/.test(ch)
+        ? ch
+        : Array.from(Buffer.from(ch, 'utf8'), byte => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')).join('');
+    return `<!-- image-edit-preview:${safe} -->`;
+}
+/**
+ * Which pull request gets the comment. `never`: none. `auto`: the event's pull
+ * request, or a skip on other events. `always`: the event's pull request, else
+ * the open pull request whose head is the run's commit
+ * (`GET /repos/{owner}/{repo}/commits/{sha}/pulls`), else a skip with the
+ * reason. `client` is only called for that look-up, so the other cases never
+ * load Octokit. Never throws: a failed look-up is a skip that says why.
+ */
+async function commentTarget(mode, context, client) {
+    if (mode === 'never')
+        return { skip: 'comment is "never"' };
+    if (context.pullRequest)
+        return { number: context.pullRequest.number };
+    if (mode === 'auto')
+        return { skip: `not a pull request event (event: ${context.eventName || 'unknown'})` };
+    if (!context.sha)
+        return { skip: 'no commit (GITHUB_SHA) to find a pull request for' };
+    try {
+        const github = await client();
+        const { data } = await github.rest.repos.listPullRequestsAssociatedWithCommit({
+            owner: context.owner,
+            repo: context.repo,
+            commit_sha: context.sha
+        });
+        const open = data.filter(pr => pr.state === 'open');
+        const pr = open.find(p => p.head?.sha === context.sha) ?? open[0];
+        if (pr)
+            return { number: pr.number };
+        return { skip: `no open pull request has the commit ${context.sha.slice(0, 7)}` };
+    }
+    catch (error) {
+        return { skip: `could not look up the pull request of the commit ${context.sha.slice(0, 7)} (${describeApiError(error)})` };
+    }
+}
+/**
+ * A link to a file at a commit, as GitHub serves it raw:
+ * `${serverUrl}/OWNER/REPO/blob/SHA/PATH?raw=true`, each path segment
+ * percent-encoded (`/` kept).
+ */
+function previewUrl(serverUrl, at, filePath) {
+    const prefix = (at.pathPrefix ?? '').replace(/^\/+|\/+$/g, '');
+    const full = prefix ? `${prefix}/${filePath}` : filePath;
+    return `${serverUrl}/${encodePath(at.repo)}/blob/${encodeURIComponent(at.sha)}/${encodePath(full)}?raw=true`;
+}
+/**
+ * The comment's body (HTML-in-Markdown), starting with the marker: a heading
+ * with the counts and the model, then a table with a row per source file —
+ * before/after images when `previews` is given, else the output paths and a
+ * link to the artifact. Every file name and API text is escaped. The body
+ * stays under GitHub's 65,536-character limit: past about 60,000 characters of
+ * table, the remaining files are counted, not listed.
+ */
+function renderComment(input) {
+    const { result, context, previews, artifactUrl, commitSha } = input;
+    const tally = { edited: 0, skipped: 0, failed: 0, queued: 0 };
+    for (const r of result.results)
+        tally[r.status]++;
+    const model = clip(String(result.settings.params?.model ?? ''), 200);
+    const head = [commentMarker(input.tag)];
+    head.push(`### Image edits${result.settings.dryRun ? ' (dry run)' : ''}: ${tally.edited} edited, ${tally.skipped} skipped, ${tally.failed} failed, ${tally.queued} queued with <code>${escapeCell(model)}</code>`);
+    head.push('');
+    const notes = [];
+    if (commitSha) {
+        const url = `${context.serverUrl}/${encodePath(`${context.owner}/${context.repo}`)}/commit/${encodeURIComponent(commitSha)}`;
+        notes.push(`The outputs were committed in <a href="${escapeHtml(url)}"><code>${escapeCell(commitSha.slice(0, 7))}</code></a>.`);
+    }
+    if (!previews) {
+        if (artifactUrl) {
+            notes.push(`No previews here: <a href="${escapeHtml(artifactUrl)}">download the artifact to see them</a>.`);
+        }
+        else if (result.outputFiles.length && !commitSha) {
+            notes.push('No previews here: the outputs were neither committed nor uploaded; see the job summary.');
+        }
+    }
+    if (result.cancelled)
+        notes.push('**Cancelled**: the run was stopped before every file finished.');
+    if (notes.length)
+        head.push(notes.join(' '), '');
+    const tail = [];
+    if (context.runId) {
+        const runUrl = `${context.serverUrl}/${encodePath(`${context.owner}/${context.repo}`)}/actions/runs/${encodeURIComponent(context.runId)}`;
+        tail.push(`<sub>From <a href="${escapeHtml(runUrl)}">workflow run ${escapeCell(context.runId)}</a>.</sub>`);
+    }
+    if (!result.results.length)
+        return [...head, 'No source files.', ...(tail.length ? ['', ...tail] : [])].join('\n') + '\n';
+    const header = previews
+        ? '<tr><th>Source</th><th>Status</th><th>Before</th><th>After</th><th>Notes</th></tr>'
+        : '<tr><th>Source</th><th>Status</th><th>Outputs</th><th>Notes</th></tr>';
+    const rows = [];
+    // The budget leaves room for the rest of the body, however long the marker or heading.
+    const fixed = head.join('\n').length + tail.join('\n').length + 200;
+    const budget = Math.min(TABLE_BUDGET, GITHUB_COMMENT_LIMIT - 1000 - fixed);
+    let used = header.length + '<table>\n</table>\n'.length;
+    for (const r of result.results) {
+        const row = renderRow(r, context, previews);
+        if (used + row.length + 1 > budget)
+            break;
+        rows.push(row);
+        used += row.length + 1;
+    }
+    const body = [...head, '<table>', header, ...rows, '</table>'];
+    const more = result.results.length - rows.length;
+    if (more > 0)
+        body.push('', `… and ${more} more file${more === 1 ? '' : 's'} (see the job summary)`);
+    if (tail.length)
+        body.push('', ...tail);
+    return body.join('\n') + '\n';
+}
+/**
+ * Posts `body` as the sticky comment for `tag` on issue/pull request
+ * `issueNumber`: the comment whose body holds the tag's marker (a bot's is
+ * preferred when several do) is updated in place, else one is created. Returns
+ * its URL and id, or undefined when GitHub refused or failed — then a warning
+ * says why (plainly for a fork's read-only token). Never throws.
+ */
+async function upsertComment(client, context, issueNumber, tag, body, log) {
+    const marker = commentMarker(tag);
+    const text = body.includes(marker) ? body : `${marker}\n${body}`;
+    const { owner, repo } = context;
+    try {
+        const comments = await client.paginate(client.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
+        const marked = comments.filter(c => typeof c.body === 'string' && c.body.includes(marker));
+        const existing = marked.find(c => c.user?.type === 'Bot') ?? marked[0];
+        if (existing) {
+            const { data } = await client.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: text });
+            log.info(`Updated the preview comment on pull request #${issueNumber}: ${data.html_url}`);
+            return { url: data.html_url, id: data.id, created: false };
+        }
+        const { data } = await client.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: text });
+        log.info(`Posted the preview comment on pull request #${issueNumber}: ${data.html_url}`);
+        return { url: data.html_url, id: data.id, created: true };
+    }
+    catch (error) {
+        const still = 'The job summary and the artifact still carry the results.';
+        if (isPermissionError(error)) {
+            const pr = context.pullRequest;
+            const why = pr?.fork
+                ? `This is a pull request from a fork${pr.headRepo ? ` (${pr.headRepo})` : ''}: on a pull request from a fork the token is read-only, so no comment is posted.`
+                : 'The token may not comment here: give the workflow `permissions: pull-requests: write` (or pass a `github-token` that may comment).';
+            log.warning(`GitHub refused to comment on pull request #${issueNumber} (${describeApiError(error)}). ${why} ${still}`);
+        }
+        else {
+            log.warning(`Could not post the preview comment on pull request #${issueNumber} (${describeApiError(error)}). ${still}`);
+        }
+        return undefined;
+    }
+}
+/** One table row, on one line. */
+function renderRow(r, context, previews) {
+    const cells = [`<code>${escapeCell(r.source)}</code>`, `${STATUS_ICON[r.status]} ${r.status}`];
+    if (previews) {
+        cells.push(comment_image(previewUrl(context.serverUrl, previews.sourcesAt, r.source), `before: ${r.source}`));
+        cells.push(r.status === 'edited'
+            ? r.outputs.map(output => comment_image(previewUrl(context.serverUrl, previews.outputsAt, output), `after: ${output}`)).join(' ')
+            : outputList(r.outputs));
+    }
+    else {
+        cells.push(outputList(r.outputs));
+    }
+    cells.push(escapeCell(clip(note(r), NOTE_LIMIT)));
+    return `<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
+}
+/** What the notes column says: the error, the skip reason, the task ids or the revised prompt. */
+function note(r) {
+    if (r.status === 'failed')
+        return r.error ?? 'failed';
+    if (r.status === 'skipped')
+        return r.reason ?? '';
+    if (r.status === 'queued')
+        return r.taskIds?.length ? `task ${r.taskIds.join(', ')}` : '';
+    return r.revisedPrompt ? `Revised prompt: ${r.revisedPrompt}` : '';
+}
+function comment_image(url, alt) {
+    const href = escapeHtml(url);
+    return `<a href="${href}"><img src="${href}" alt="${escapeCell(alt)}" width="${PREVIEW_WIDTH}"></a>`;
+}
+function outputList(outputs) {
+    return outputs.map(output => `<code>${escapeCell(output)}</code>`).join('<br>');
+}
+/** Percent-encodes each segment of a `/`-separated path. */
+function encodePath(filePath) {
+    return filePath.split('/').map(encodeURIComponent).join('/');
+}
+function clip(text, max) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/delivery/commit.ts
+/**
+ * The `commit` and `preview-branch` deliveries: the output files (and the
+ * manifest) committed to a branch, either as ONE commit through the Git Data
+ * API (no checkout needed; GitHub signs it) or with the git CLI in the
+ * workspace. Every failure is a warning naming what was refused and why, never
+ * a throw: the artifact and the job summary still carry the results.
+ */
+
+
+
+/** GitHub refuses blobs over 100 MB. */
+const MAX_COMMIT_FILE_BYTES = 100 * 1024 * 1024;
+/** How many times a commit is rebuilt on a branch that moved (API) or a push retried after a rebase (git). */
+const MAX_RETRIES = 3;
+/** Blobs uploaded at once. */
+const BLOB_CONCURRENCY = 4;
+const BOT_NAME = 'github-actions[bot]';
+const BOT_EMAIL = '41898282+github-actions[bot]@users.noreply.github.com';
+/**
+ * The commit message from the `commit-message` template: `{count}` is the
+ * number of output images, `{model}` the model. Other text is kept as is.
+ */
+function commitMessage(template, values) {
+    return template.replace(/\{(count|model)\}/g, (_whole, name) => (name === 'count' ? String(values.count) : values.model));
+}
+/**
+ * Where an output goes on the preview branch: `pr-<number>/<workspace path>`,
+ * e.g. `previewPath(7, 'art/a.edited.png')` → `pr-7/art/a.edited.png`.
+ */
+function previewPath(prNumber, outputPath) {
+    const clean = outputPath.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/^\/+/, '');
+    return `pr-${prNumber}/${clean}`;
+}
+/**
+ * Removes credentials from text that is about to be logged: `https://user:token@host`
+ * becomes `https://***@host`, and GitHub tokens (`ghs_…`, `ghp_…`, `github_pat_…`) become `***`.
+ */
+function redactCredentials(text) {
+    return text
+        .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1***@')
+        .replace(/\b(?:gh[opsur]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,})\b/g, '***')
+        .replace(/(authorization:\s*(?:basic|bearer|token)\s+)\S+/gi, '$1***');
+}
+/**
+ * Commits `files` to `branch` as ONE commit through the Git Data API (GitHub
+ * signs it; no checkout needed): a blob per file, a tree on top of the branch's
+ * tree, a commit whose parent is the branch's head, and a fast-forward update of
+ * the ref. When the branch moved meanwhile (422), the commit is rebuilt on the
+ * new head, up to 3 times. When the new tree equals the head's, no commit is made
+ * (`created: false`). A missing branch is created with a root commit holding only
+ * these files when `createBranch` is true, else it is a warning.
+ *
+ * Resolves to the branch's head afterwards, or undefined on any failure (a
+ * warning says what was refused and why; a fork's read-only token is named).
+ * `maxFileBytes` (default 100 MB, GitHub's limit) exists for tests.
+ */
+async function commitWithApi(client, context, options, log) {
+    const { branch } = options;
+    const files = checkFiles(options.files, options.maxFileBytes ?? MAX_COMMIT_FILE_BYTES, branch, log);
+    if (!files)
+        return undefined;
+    if (files.length === 0) {
+        log.info(`Nothing to commit to ${branch}: no files.`);
+        return undefined;
+    }
+    const repo = { owner: context.owner, repo: context.repo };
+    let step = `reading branch ${branch}`;
+    try {
+        let head = await getBranchHead(client, repo, branch);
+        if (head === undefined && !options.createBranch) {
+            log.warning(`Cannot commit to ${branch}: the branch does not exist in ${context.owner}/${context.repo}. Create it first, or pick an existing branch with commit-branch. Nothing was committed.`);
+            return undefined;
+        }
+        step = `uploading ${files.length} file(s)`;
+        const blobs = await createBlobs(client, repo, files, current => {
+            step = `uploading ${current}`;
+        });
+        const entries = files.map((file, i) => ({ path: file.path, mode: '100644', type: 'blob', sha: blobs[i] }));
+        for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+            if (attempt > 0) {
+                step = `reading branch ${branch}`;
+                head = await getBranchHead(client, repo, branch);
+            }
+            if (head === undefined) {
+                if (!options.createBranch) {
+                    log.warning(`Cannot commit to ${branch}: the branch was deleted during the commit. Nothing was committed.`);
+                    return undefined;
+                }
+                step = `creating branch ${branch}`;
+                const tree = await client.rest.git.createTree({ ...repo, tree: entries });
+                const commit = await client.rest.git.createCommit({ ...repo, message: options.message, tree: tree.data.sha, parents: [] });
+                try {
+                    await client.rest.git.createRef({ ...repo, ref: `refs/heads/${branch}`, sha: commit.data.sha });
+                }
+                catch (error) {
+                    if (statusOf(error) !== 422)
+                        throw error;
+                    if (attempt < MAX_RETRIES)
+                        log.info(`Branch ${branch} appeared meanwhile; committing on top of it.`);
+                    continue;
+                }
+                log.info(`Created branch ${branch} with ${files.length} file(s): ${commit.data.sha}`);
+                return { sha: commit.data.sha, created: true };
+            }
+            step = `reading commit ${head} of ${branch}`;
+            const parent = await client.rest.git.getCommit({ ...repo, commit_sha: head });
+            step = `building the tree on ${branch}`;
+            const tree = await client.rest.git.createTree({ ...repo, base_tree: parent.data.tree.sha, tree: entries });
+            if (tree.data.sha === parent.data.tree.sha) {
+                log.info(`Commit to ${branch}: nothing changed (the ${files.length} file(s) are already there at ${head}).`);
+                return { sha: head, created: false };
+            }
+            step = `creating the commit on ${branch}`;
+            const commit = await client.rest.git.createCommit({ ...repo, message: options.message, tree: tree.data.sha, parents: [head] });
+            step = `updating branch ${branch}`;
+            try {
+                await client.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha: commit.data.sha, force: false });
+            }
+            catch (error) {
+                if (statusOf(error) !== 422)
+                    throw error;
+                if (attempt < MAX_RETRIES)
+                    log.info(`Branch ${branch} moved during the commit (${describeApiError(error)}); rebuilding on its new head.`);
+                continue;
+            }
+            log.info(`Committed ${files.length} file(s) to ${branch}: ${commit.data.sha}`);
+            return { sha: commit.data.sha, created: true };
+        }
+        log.warning(`Cannot commit to ${branch}: the branch kept moving (not a fast forward after ${MAX_RETRIES} rebuilds). Nothing was committed.`);
+        return undefined;
+    }
+    catch (error) {
+        log.warning(refusalMessage(branch, step, describeApiError(error), isPermissionError(error), context.pullRequest));
+        return undefined;
+    }
+}
+/**
+ * Commits `files` (workspace-relative) with the git CLI in `workspace` and pushes
+ * HEAD to `branch` on `origin`: `git add`, `git commit`, `git push`; a push
+ * rejected because the branch moved is followed by `git pull --rebase` and
+ * another push, up to 3 times. Commits as github-actions[bot] unless the
+ * repository has a user.name configured. Nothing staged → `created: false` and
+ * the current HEAD.
+ *
+ * Resolves to the new HEAD, or undefined on failure (a warning with git's own
+ * words, credentials removed). `fork` makes a refused push say that a fork's
+ * token is read-only. `run` replaces the git runner (tests).
+ */
+async function commitWithGit(workspace, options, log, run = gitRunner(workspace)) {
+    const { branch } = options;
+    const fail = (what, result) => {
+        const words = redactCredentials((result.stderr.trim() || result.stdout.trim() || `exit code ${result.code}`).replace(/\s*\n\s*/g, ' | '));
+        const denied = /\b403\b|permission to .* denied|write access to repository not granted|denied to|not allowed to push|protected branch/i.test(result.stderr);
+        log.warning(refusalMessage(branch, what, `git: ${words}`, denied, options.fork ? { headRepo: '', fork: true } : undefined));
+        return undefined;
+    };
+    if (options.files.length === 0) {
+        log.info(`Nothing to commit to ${branch}: no files.`);
+        return undefined;
+    }
+    const top = await run(['rev-parse', '--show-toplevel']);
+    if (top.code !== 0)
+        return fail(`looking for a git repository in ${workspace} (check the repository out first, or use commit-method: api)`, top);
+    const name = await run(['config', 'user.name']);
+    const identity = name.code === 0 && name.stdout.trim() ? [] : ['-c', `user.name=${BOT_NAME}`, '-c', `user.email=${BOT_EMAIL}`];
+    const git = (args) => run([...identity, ...args]);
+    for (let i = 0; i < options.files.length; i += 500) {
+        const added = await git(['--literal-pathspecs', 'add', '--', ...options.files.slice(i, i + 500)]);
+        if (added.code !== 0)
+            return fail('adding the files', added);
+    }
+    const staged = await git(['diff', '--cached', '--quiet']);
+    if (staged.code === 0) {
+        const head = await git(['rev-parse', 'HEAD']);
+        if (head.code !== 0)
+            return fail('reading HEAD', head);
+        log.info(`Commit to ${branch}: nothing changed (the ${options.files.length} file(s) are already committed at ${head.stdout.trim()}).`);
+        return { sha: head.stdout.trim(), created: false };
+    }
+    if (staged.code !== 1)
+        return fail('looking for staged changes', staged);
+    const committed = await git(['commit', '--no-verify', '-m', options.message]);
+    if (committed.code !== 0)
+        return fail('committing', committed);
+    for (let attempt = 0;; attempt++) {
+        const pushed = await git(['push', 'origin', `HEAD:refs/heads/${branch}`]);
+        if (pushed.code === 0)
+            break;
+        const rejected = /\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(?:cannot lock ref|incorrect old value)/i.test(pushed.stderr);
+        if (!rejected)
+            return fail('pushing', pushed);
+        if (attempt >= MAX_RETRIES)
+            return fail(`pushing (the branch kept moving after ${MAX_RETRIES} rebases)`, pushed);
+        log.info(`Branch ${branch} moved on origin; rebasing the commit on it.`);
+        const pulled = await git(['pull', '--rebase', '--autostash', '--no-edit', 'origin', branch]);
+        if (pulled.code !== 0) {
+            await git(['rebase', '--abort']);
+            return fail(`rebasing on the new head of ${branch}`, pulled);
+        }
+    }
+    const head = await git(['rev-parse', 'HEAD']);
+    if (head.code !== 0)
+        return fail('reading HEAD', head);
+    const sha = head.stdout.trim();
+    log.info(`Committed ${options.files.length} file(s) and pushed to ${branch}: ${sha}`);
+    return { sha, created: true };
+}
+/**
+ * A {@link GitRunner} that spawns `git` in `workspace` (never prompting for
+ * credentials, messages in English so they can be read).
+ */
+function gitRunner(workspace) {
+    return args => new Promise(resolve => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, {
+            cwd: workspace,
+            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+            stdio: ['ignore', 'pipe', 'pipe']
+        });
+        const out = [];
+        const err = [];
+        child.stdout.on('data', (chunk) => out.push(chunk));
+        child.stderr.on('data', (chunk) => err.push(chunk));
+        child.on('error', error => resolve({ code: -1, stdout: '', stderr: `could not run git in ${workspace}: ${error.message}` }));
+        child.on('close', code => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    });
+}
+/** The files to commit, checked (relative POSIX paths, present, within the size limit); undefined after a warning. */
+function checkFiles(files, maxBytes, branch, log) {
+    const byPath = new Map();
+    const problems = [];
+    for (const file of files) {
+        const segments = file.path.split('/');
+        if (!file.path || file.path.startsWith('/') || file.path.includes('\\') || segments.some(s => s === '' || s === '.' || s === '..')) {
+            problems.push(`${JSON.stringify(file.path)} is not a relative POSIX path in the repository`);
+            continue;
+        }
+        let size;
+        try {
+            const stat = external_node_fs_.statSync(file.absolute);
+            if (!stat.isFile()) {
+                problems.push(`${file.path} (${file.absolute}) is not a file`);
+                continue;
+            }
+            size = stat.size;
+        }
+        catch (error) {
+            problems.push(`${file.path} cannot be read (${error.code ?? error.message})`);
+            continue;
+        }
+        if (size > maxBytes) {
+            problems.push(`${file.path} is ${formatBytes(size)}, over GitHub's limit of ${formatBytes(maxBytes)} per file`);
+            continue;
+        }
+        byPath.set(file.path, file);
+    }
+    if (problems.length > 0) {
+        log.warning(`Nothing was committed to ${branch}: ${problems.join('; ')}.`);
+        return undefined;
+    }
+    return [...byPath.values()];
+}
+/** Uploads one blob per file, a few at a time; resolves to their shas in order. */
+async function createBlobs(client, repo, files, onFile) {
+    const shas = new Array(files.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < files.length) {
+            const i = next++;
+            onFile(files[i].path);
+            const content = (await external_node_fs_.promises.readFile(files[i].absolute)).toString('base64');
+            const blob = await client.rest.git.createBlob({ ...repo, content, encoding: 'base64' });
+            shas[i] = blob.data.sha;
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(BLOB_CONCURRENCY, files.length) }, worker));
+    return shas;
+}
+/** The branch's head commit, or undefined when the branch does not exist (404). */
+async function getBranchHead(client, repo, branch) {
+    try {
+        const ref = await client.rest.git.getRef({ ...repo, ref: `heads/${branch}` });
+        return ref.data.object.sha;
+    }
+    catch (error) {
+        if (statusOf(error) === 404)
+            return undefined;
+        throw error;
+    }
+}
+/** The warning for a refused or failed commit; the fork case is said plainly. */
+function refusalMessage(branch, step, cause, permission, pullRequest) {
+    const kept = 'The results are still in the artifact and the job summary.';
+    if (permission && pullRequest?.fork) {
+        const from = pullRequest.headRepo ? ` (${pullRequest.headRepo})` : '';
+        return `Cannot commit to ${branch}: this pull request comes from a fork${from}, and a fork's token is read-only, so nothing can be pushed (${step}: ${redactCredentials(cause)}). ${kept}`;
+    }
+    if (permission) {
+        return `Cannot commit to ${branch}: GitHub refused (${step}: ${redactCredentials(cause)}). The token needs write access to the repository's contents (\`permissions: contents: write\` in the workflow). ${kept}`;
+    }
+    return `Could not commit to ${branch} (${step}): ${redactCredentials(cause)}. ${kept}`;
+}
+function statusOf(error) {
+    const status = error?.status;
+    return typeof status === 'number' ? status : undefined;
+}
+function formatBytes(bytes) {
+    if (bytes >= 1024 * 1024)
+        return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+    if (bytes >= 1024)
+        return `${(bytes / 1024).toFixed(1)} KB`;
+    return `${bytes} bytes`;
+}
+
+;// CONCATENATED MODULE: ./src/delivery/github-delivery.ts
+/**
+ * Delivery to GitHub, in order: commit the outputs (`commit: true`), or else push
+ * them to the preview branch (`preview-branch`, on a pull request); then the one
+ * sticky comment. Each step that GitHub refuses or that fails is a warning: the
+ * results stay in the outputs, the artifact and the job summary.
+ */
+
+
+
+
+
+/** Commits or pushes the outputs for previews, then comments, as the settings say. Never throws. */
+async function deliverToGitHub(result, artifact, context, log) {
+    const { github: options } = result.settings;
+    let client;
+    const github = () => (client ??= createGitHubClient(options.token, context));
+    const delivered = {};
+    const written = result.outputFiles.length > 0 && !result.settings.dryRun;
+    if (options.commit && written) {
+        const commit = await commitOutputs(result, context, github, log);
+        if (commit) {
+            if (commit.created)
+                delivered.commitSha = commit.sha;
+            const at = { repo: `${context.owner}/${context.repo}`, sha: commit.sha };
+            delivered.previews = { sourcesAt: at, outputsAt: at };
+        }
+    }
+    else if (options.previewBranch && written && context.pullRequest && options.token) {
+        const pr = context.pullRequest;
+        const pushed = await commitWithApi(await github(), context, {
+            branch: options.previewBranch,
+            message: `Previews of ${result.outputFiles.length} edited image(s) for #${pr.number}`,
+            files: result.outputFiles.map(output => ({ path: previewPath(pr.number, output), absolute: external_node_path_.join(result.settings.workspace, output) })),
+            createBranch: true
+        }, log);
+        if (pushed) {
+            delivered.previews = {
+                sourcesAt: { repo: pr.headRepo || `${context.owner}/${context.repo}`, sha: pr.headSha || context.sha },
+                outputsAt: { repo: `${context.owner}/${context.repo}`, sha: pushed.sha, pathPrefix: `pr-${pr.number}` }
+            };
+        }
+    }
+    else if (options.previewBranch && written && !options.commit) {
+        log.info(`preview-branch: nothing pushed to ${options.previewBranch}: ${context.pullRequest ? 'github-token is empty' : 'this run is not for a pull request'}`);
+    }
+    const target = await commentTarget(options.comment, context, github);
+    if ('skip' in target) {
+        log.debug(`No preview comment: ${target.skip}`);
+    }
+    else if (!options.token) {
+        log.warning(`No preview comment on pull request #${target.number}: github-token is empty`);
+    }
+    else {
+        const body = renderComment({
+            result,
+            tag: options.commentTag,
+            context,
+            previews: delivered.previews,
+            artifactUrl: artifact?.url,
+            commitSha: delivered.commitSha
+        });
+        const comment = await upsertComment(await github(), context, target.number, options.commentTag, body, log);
+        if (comment)
+            delivered.commentUrl = comment.url;
+    }
+    return delivered;
+}
+/** Commits the outputs and the manifest to the branch, through the API or the git CLI. */
+async function commitOutputs(result, context, github, log) {
+    const { settings } = result;
+    const { github: options } = settings;
+    const pr = context.pullRequest;
+    const branch = options.commitBranch ?? (pr ? pr.headRef : context.branch);
+    if (!branch) {
+        log.warning('The outputs are not committed: this run is not on a branch (a tag, or a detached commit); set commit-branch');
+        return undefined;
+    }
+    if (pr?.fork && !options.commitBranch) {
+        log.warning(`The outputs are not committed: this is a pull request from a fork (${pr.headRepo || 'a deleted fork'}), whose branch ${branch} this workflow's token cannot write. The artifact and the job summary still carry the results.`);
+        return undefined;
+    }
+    const files = [...result.outputFiles];
+    if (settings.manifest && external_node_fs_.existsSync(external_node_path_.join(settings.workspace, settings.manifest)))
+        files.push(settings.manifest);
+    const message = commitMessage(options.commitMessage, { count: result.outputFiles.length, model: settings.params.model });
+    const commit = options.commitMethod === 'git'
+        ? await commitWithGit(settings.workspace, { branch, message, files, fork: pr?.fork }, log)
+        : await commitWithApi(await github(), context, { branch, message, files: files.map(file => ({ path: file, absolute: external_node_path_.join(settings.workspace, file) })) }, log);
+    if (commit?.created)
+        log.info(`Committed ${result.outputFiles.length} output image(s) to ${branch}: ${commit.sha}`);
+    return commit;
 }
 
 ;// CONCATENATED MODULE: ./src/delivery/outputs.ts
@@ -46062,43 +46949,17 @@ function failureLines(result) {
     return result.results.filter(r => r.status === 'failed').map(r => `${r.source}: ${r.error ?? 'failed'}`);
 }
 
-;// CONCATENATED MODULE: ./src/delivery/escape.ts
-/**
- * Escaping for text that comes from file names or from the API before it
- * enters Markdown or HTML (job summary, PR comment).
- */
-/** Escapes text for HTML element content and attribute values. */
-function escapeHtml(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&#39;');
-}
-/**
- * Escapes text for a Markdown table cell inside HTML-capable Markdown: HTML
- * special characters, pipes, backticks, brackets and line breaks (which would
- * end the row), and `--` (which could close an HTML comment marker).
- */
-function escapeCell(text) {
-    return escapeHtml(text)
-        .replace(/\|/g, '&#124;')
-        .replace(/`/g, '&#96;')
-        .replace(/\[/g, '&#91;')
-        .replace(/\]/g, '&#93;')
-        .replace(/\*/g, '&#42;')
-        .replace(/_/g, '&#95;')
-        .replace(/-{2,}/g, dashes => '&#45;'.repeat(dashes.length))
-        .replace(/\r?\n|\r/g, '<br>');
-}
-
 ;// CONCATENATED MODULE: ./src/delivery/summary.ts
 
 
-const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
-/** The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded artifact, linked. */
-function renderSummary(result, artifact) {
+
+const summary_STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
+/**
+ * The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded
+ * artifact, linked. `previews`: where the sources and outputs can be linked (committed, or pushed
+ * to the preview branch), shown as before/after images.
+ */
+function renderSummary(result, artifact, previews, serverUrl = 'https://github.com') {
     const { settings } = result;
     const tally = counts(result);
     const lines = [];
@@ -46120,13 +46981,19 @@ function renderSummary(result, artifact) {
         return lines.join('\n') + '\n';
     }
     lines.push('<table>');
-    lines.push('<tr><th>Source</th><th>Outputs</th><th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>');
+    lines.push(`<tr><th>Source</th><th>Outputs</th>${previews ? '<th>Before</th><th>After</th>' : ''}<th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>`);
     for (const r of result.results) {
         const note = r.error ?? r.reason ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
         const cells = [
             `<code>${escapeCell(r.source)}</code>`,
             r.outputs.map(output => `<code>${escapeCell(output)}</code>`).join('<br>'),
-            `${STATUS_ICON[r.status]} ${r.status}`,
+            ...(previews
+                ? [
+                    summary_image(previewUrl(serverUrl, previews.sourcesAt, r.source)),
+                    r.status === 'edited' ? r.outputs.map(output => summary_image(previewUrl(serverUrl, previews.outputsAt, output))).join(' ') : ''
+                ]
+                : []),
+            `${summary_STATUS_ICON[r.status]} ${r.status}`,
             r.durationMs ? `${(r.durationMs / 1000).toFixed(1)} s` : '',
             r.attempts ? String(r.attempts) : '',
             escapeCell(note)
@@ -46136,9 +47003,11 @@ function renderSummary(result, artifact) {
     lines.push('</table>');
     return lines.join('\n') + '\n';
 }
+function summary_image(url) {
+    const href = escapeHtml(url);
+    return `<a href="${href}"><img src="${href}" width="160"></a>`;
+}
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
 ;// CONCATENATED MODULE: ./src/settings.ts
 /**
  * The one typed settings object. `getInputs()` (input-helper.ts) builds it from
@@ -46157,6 +47026,8 @@ const DEFAULT_ENDPOINT = 'https://api.acedata.cloud/openai/images/edits';
 const DEFAULT_OUTPUT_PATH = '{dir}/{name}.edited{variant}.{format}';
 const DEFAULT_MANIFEST = '.image-edits.json';
 const DEFAULT_ARTIFACT_NAME = 'edited-images';
+const DEFAULT_COMMENT_TAG = 'image-edit-preview';
+const DEFAULT_COMMIT_MESSAGE = 'Edit {count} image(s) with {model}';
 /** MIME type of each image type, as every file part must carry it. */
 const MIME_TYPES = {
     png: 'image/png',
@@ -46433,7 +47304,7 @@ function checkSize(family, size, model) {
     return `"${size}" is not a valid size for ${rules.label}: ${reasons.join('; ')}`;
 }
 /** `12345678` → `11.8 MB`; small counts in bytes or KB. */
-function formatBytes(bytes) {
+function models_formatBytes(bytes) {
     if (bytes < 1024)
         return `${bytes} bytes`;
     if (bytes < MB)
@@ -46460,13 +47331,13 @@ function checkImageCount(rules, count) {
 /** The problem with an image file's size in bytes, or undefined. */
 function checkImageBytes(rules, bytes) {
     return bytes >= rules.maxImageBytes
-        ? `the file is ${formatBytes(bytes)} (${bytes} bytes); ${rules.label} takes images smaller than ${formatBytes(rules.maxImageBytes)}`
+        ? `the file is ${models_formatBytes(bytes)} (${bytes} bytes); ${rules.label} takes images smaller than ${models_formatBytes(rules.maxImageBytes)}`
         : undefined;
 }
 /** The problem with a mask file's size in bytes, or undefined. */
 function checkMaskBytes(rules, bytes) {
     return bytes >= rules.maskMaxBytes
-        ? `the mask is ${formatBytes(bytes)} (${bytes} bytes); masks must be smaller than ${formatBytes(rules.maskMaxBytes)}`
+        ? `the mask is ${models_formatBytes(bytes)} (${bytes} bytes); masks must be smaller than ${models_formatBytes(rules.maskMaxBytes)}`
         : undefined;
 }
 /** The problem with an image's type (from its magic bytes; undefined type = not recognised), or undefined. */
@@ -46911,6 +47782,7 @@ async function getInputs(read, environment) {
         problems.push(`artifact-name: ${show(artifactName)} contains ${forbidden.map(char => JSON.stringify(char)).join(', ')}; GitHub forbids these characters in artifact names: ${ARTIFACT_NAME_FORBIDDEN.map(char => JSON.stringify(char)).join(' ')}`);
     }
     const retentionDays = parseInteger(problems, 'retention-days', get('retention-days'), 1, 90);
+    const github = readGitHubDelivery(get, problems, warnings, environment);
     if (problems.length > 0 || endpoint === undefined) {
         throw new InputError(hideKey(problems, apiKey));
     }
@@ -46938,9 +47810,68 @@ async function getInputs(read, environment) {
         failOnError,
         uploadArtifact,
         artifactName,
-        retentionDays
+        retentionDays,
+        github
     };
     return { settings, warnings: hideKey(warnings, apiKey) };
+}
+/** Characters a comment tag may hold (it goes into a hidden HTML comment). */
+const COMMENT_TAG = /^[A-Za-z0-9._-]{1,64}$/;
+/** Why `name` is not a valid branch name (git check-ref-format rules), or undefined when it is. */
+function branchProblem(name) {
+    if (/[\x00-\x20\x7f~^:?*[\\]/.test(name))
+        return 'it holds a space, a control character or one of ~ ^ : ? * [ \\';
+    if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.'))
+        return 'it starts with - or /, or ends with / or .';
+    if (name.includes('..') || name.includes('//') || name.includes('@{') || name === '@')
+        return 'it holds .., //, @{ or is @';
+    if (name.split('/').some(part => part.startsWith('.') || part.endsWith('.lock')))
+        return 'a part starts with . or ends with .lock';
+    return undefined;
+}
+/** A branch input: `refs/heads/` dropped; undefined when unset or invalid (the problem is recorded). */
+function parseBranch(problems, name, raw) {
+    if (raw === '')
+        return undefined;
+    const branch = raw.startsWith('refs/heads/') ? raw.slice('refs/heads/'.length) : raw;
+    const problem = branch === '' ? 'it is empty' : branchProblem(branch);
+    if (problem) {
+        problems.push(`${name}: ${show(raw)} is not a valid branch name (${problem})`);
+        return undefined;
+    }
+    return branch;
+}
+/** The inputs of the delivery to GitHub: comment, commit, preview branch, only-changed. */
+function readGitHubDelivery(get, problems, warnings, environment) {
+    const token = get('github-token');
+    if (token !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true'))
+        lib_core/* setSecret */.Pq(token);
+    const comment = parseEnum(problems, 'comment', get('comment'), ['auto', 'always', 'never']) ?? 'auto';
+    const commentTag = get('comment-tag') || DEFAULT_COMMENT_TAG;
+    if (!COMMENT_TAG.test(commentTag)) {
+        problems.push(`comment-tag: ${show(commentTag)} is not valid; use 1 to 64 letters, digits, dots, dashes or underscores`);
+    }
+    const commit = parseBoolean(problems, 'commit', get('commit'), false);
+    const commitMethod = parseEnum(problems, 'commit-method', get('commit-method'), ['api', 'git']) ?? 'api';
+    const commitBranch = parseBranch(problems, 'commit-branch', get('commit-branch'));
+    const commitMessage = get('commit-message') || DEFAULT_COMMIT_MESSAGE;
+    problems.push(...checkTemplate('commit-message', commitMessage, ['count', 'model']));
+    const previewBranch = parseBranch(problems, 'preview-branch', get('preview-branch'));
+    const onlyChanged = parseBoolean(problems, 'only-changed', get('only-changed'), false);
+    if (token === '') {
+        if (commit && commitMethod === 'api') {
+            problems.push('github-token: empty, but commit: true with commit-method api commits through the GitHub API and needs it (the default is ${{ github.token }})');
+        }
+        if (previewBranch !== undefined && !commit) {
+            problems.push(`github-token: empty, but preview-branch ${show(previewBranch)} is pushed through the GitHub API and needs it`);
+        }
+        if (onlyChanged)
+            problems.push("github-token: empty, but only-changed: true asks GitHub which files changed and needs it");
+    }
+    if (previewBranch !== undefined && commit) {
+        warnings.push(`preview-branch: ${show(previewBranch)} is not used: with commit: true the previews link the commit that holds the outputs`);
+    }
+    return { token, comment, commentTag, commit, commitMethod, commitBranch, commitMessage, previewBranch, onlyChanged };
 }
 /** Keys shorter than this are not searched for: they would match ordinary words. */
 const SHORTEST_HIDDEN_KEY = 8;
@@ -52961,7 +53892,7 @@ function inShard(file, shard) {
  * Resolves and checks every file. Throws an InputError listing every problem
  * (bad globs, non-images, sizes, counts, masks, prompt length, output clashes).
  */
-async function planEdits(settings) {
+async function planEdits(settings, options = {}) {
     const problems = [];
     const { workspace } = settings;
     const rules = modelRules(settings.modelFamily, settings.params.model);
@@ -52995,7 +53926,8 @@ async function planEdits(settings) {
                 notSourceSet.add(maskPath);
         }
     }
-    const candidates = matched.files.filter(file => !notSourceSet.has(file));
+    const unchanged = options.changed ? matched.files.filter(file => !notSourceSet.has(file) && !options.changed?.has(file)) : [];
+    const candidates = matched.files.filter(file => !notSourceSet.has(file) && !unchanged.includes(file));
     const notSources = matched.files.filter(file => notSourceSet.has(file));
     const sources = candidates.filter(file => inShard(file, settings.shard));
     // Output clashes are judged over every shard's files, so each shard of a matrix reports them.
@@ -53070,7 +54002,7 @@ async function planEdits(settings) {
         throw new InputError(dedupe(problems));
     if (manifest)
         await markUnchanged(settings, jobs, manifest);
-    return { jobs, notSources, otherShards: candidates.length - sources.length, manifest };
+    return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, manifest };
 }
 async function planFile(workspace, file, input, problems) {
     try {
@@ -53168,7 +54100,7 @@ function dedupe(items) {
 async function runPipeline(settings, deps) {
     const { log, signal } = deps;
     const plan = await log.group('Plan', async () => {
-        const planned = await planEdits(settings);
+        const planned = await planEdits(settings, { changed: deps.changed });
         logPlan(settings, planned, log);
         return planned;
     });
@@ -53439,6 +54371,8 @@ function logPlan(settings, plan, log) {
     if (plan.notSources.length) {
         log.info(`Not sources (outputs or masks of this configuration): ${plan.notSources.join(', ')}`);
     }
+    if (plan.notChanged)
+        log.info(`${plan.notChanged} matched file(s) left out: the pull request or push did not change them (only-changed)`);
     if (plan.otherShards)
         log.info(`${plan.otherShards} file(s) belong to other shards (shard ${settings.shard.index}/${settings.shard.count})`);
     for (const job of plan.jobs) {
@@ -53465,6 +54399,9 @@ function logPlan(settings, plan, log) {
 
 
 
+
+
+
 /** Runs the action; sets the step's outputs and marks it failed as the contract says. */
 async function run() {
     const cancel = cancellation();
@@ -53477,7 +54414,11 @@ async function run() {
         apiKey = settings.apiKey;
         for (const warning of warnings)
             lib_core/* warning */.$e(warning);
-        const result = await runPipeline(settings, { log: coreLog, signal: cancel.signal });
+        const context = readGitHubContext(process.env);
+        const changed = settings.github.onlyChanged
+            ? await lib_core/* group */.Os('Changed files', () => onlyChangedSources(settings.github.token, context, process.env, coreLog))
+            : undefined;
+        const result = await runPipeline(settings, { log: coreLog, signal: cancel.signal, changed });
         await lib_core/* group */.Os('Deliver', async () => {
             setOutputs(result, lib_core/* setOutput */.uH);
             const artifact = await uploadOutputs(result, coreLog);
@@ -53485,8 +54426,14 @@ async function run() {
                 lib_core/* setOutput */.uH('artifact-id', String(artifact.id));
                 lib_core/* setOutput */.uH('artifact-url', artifact.url);
             }
-            if (process.env.GITHUB_STEP_SUMMARY)
-                await lib_core/* summary */.z.addRaw(renderSummary(result, artifact)).write();
+            const delivered = await deliverToGitHub(result, artifact, context, coreLog);
+            if (delivered.commitSha)
+                lib_core/* setOutput */.uH('commit-sha', delivered.commitSha);
+            if (delivered.commentUrl)
+                lib_core/* setOutput */.uH('comment-url', delivered.commentUrl);
+            if (process.env.GITHUB_STEP_SUMMARY) {
+                await lib_core/* summary */.z.addRaw(renderSummary(result, artifact, delivered.previews, context.serverUrl)).write();
+            }
         });
         const failures = failureLines(result);
         if (result.cancelled)

@@ -8,11 +8,16 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   DEFAULT_ARTIFACT_NAME,
+  DEFAULT_COMMENT_TAG,
+  DEFAULT_COMMIT_MESSAGE,
   DEFAULT_ENDPOINT,
   DEFAULT_OUTPUT_PATH,
   InputError,
+  type CommentMode,
+  type CommitMethod,
   type EditMode,
   type EditParameters,
+  type GitHubDelivery,
   type ImageType,
   type InputsResult,
   type ModelFamily,
@@ -484,6 +489,8 @@ export async function getInputs(read: InputReader, environment: InputEnvironment
   }
   const retentionDays = parseInteger(problems, 'retention-days', get('retention-days'), 1, 90);
 
+  const github = readGitHubDelivery(get, problems, warnings, environment);
+
   if (problems.length > 0 || endpoint === undefined) {
     throw new InputError(hideKey(problems, apiKey));
   }
@@ -512,9 +519,73 @@ export async function getInputs(read: InputReader, environment: InputEnvironment
     failOnError,
     uploadArtifact,
     artifactName,
-    retentionDays
+    retentionDays,
+    github
   };
   return { settings, warnings: hideKey(warnings, apiKey) };
+}
+
+/** Characters a comment tag may hold (it goes into a hidden HTML comment). */
+const COMMENT_TAG = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Why `name` is not a valid branch name (git check-ref-format rules), or undefined when it is. */
+function branchProblem(name: string): string | undefined {
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return 'it holds a space, a control character or one of ~ ^ : ? * [ \\';
+  if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return 'it starts with - or /, or ends with / or .';
+  if (name.includes('..') || name.includes('//') || name.includes('@{') || name === '@') return 'it holds .., //, @{ or is @';
+  if (name.split('/').some(part => part.startsWith('.') || part.endsWith('.lock'))) return 'a part starts with . or ends with .lock';
+  return undefined;
+}
+
+/** A branch input: `refs/heads/` dropped; undefined when unset or invalid (the problem is recorded). */
+function parseBranch(problems: string[], name: string, raw: string): string | undefined {
+  if (raw === '') return undefined;
+  const branch = raw.startsWith('refs/heads/') ? raw.slice('refs/heads/'.length) : raw;
+  const problem = branch === '' ? 'it is empty' : branchProblem(branch);
+  if (problem) {
+    problems.push(`${name}: ${show(raw)} is not a valid branch name (${problem})`);
+    return undefined;
+  }
+  return branch;
+}
+
+/** The inputs of the delivery to GitHub: comment, commit, preview branch, only-changed. */
+function readGitHubDelivery(
+  get: (name: string) => string,
+  problems: string[],
+  warnings: string[],
+  environment: InputEnvironment
+): GitHubDelivery {
+  const token = get('github-token');
+  if (token !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true')) core.setSecret(token);
+
+  const comment = parseEnum<CommentMode>(problems, 'comment', get('comment'), ['auto', 'always', 'never']) ?? 'auto';
+  const commentTag = get('comment-tag') || DEFAULT_COMMENT_TAG;
+  if (!COMMENT_TAG.test(commentTag)) {
+    problems.push(`comment-tag: ${show(commentTag)} is not valid; use 1 to 64 letters, digits, dots, dashes or underscores`);
+  }
+
+  const commit = parseBoolean(problems, 'commit', get('commit'), false);
+  const commitMethod = parseEnum<CommitMethod>(problems, 'commit-method', get('commit-method'), ['api', 'git']) ?? 'api';
+  const commitBranch = parseBranch(problems, 'commit-branch', get('commit-branch'));
+  const commitMessage = get('commit-message') || DEFAULT_COMMIT_MESSAGE;
+  problems.push(...checkTemplate('commit-message', commitMessage, ['count', 'model']));
+  const previewBranch = parseBranch(problems, 'preview-branch', get('preview-branch'));
+  const onlyChanged = parseBoolean(problems, 'only-changed', get('only-changed'), false);
+
+  if (token === '') {
+    if (commit && commitMethod === 'api') {
+      problems.push('github-token: empty, but commit: true with commit-method api commits through the GitHub API and needs it (the default is ${{ github.token }})');
+    }
+    if (previewBranch !== undefined && !commit) {
+      problems.push(`github-token: empty, but preview-branch ${show(previewBranch)} is pushed through the GitHub API and needs it`);
+    }
+    if (onlyChanged) problems.push("github-token: empty, but only-changed: true asks GitHub which files changed and needs it");
+  }
+  if (previewBranch !== undefined && commit) {
+    warnings.push(`preview-branch: ${show(previewBranch)} is not used: with commit: true the previews link the commit that holds the outputs`);
+  }
+  return { token, comment, commentTag, commit, commitMethod, commitBranch, commitMessage, previewBranch, onlyChanged };
 }
 
 /** Keys shorter than this are not searched for: they would match ordinary words. */

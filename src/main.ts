@@ -2,9 +2,12 @@
  * The action: read the inputs, run the pipeline, deliver the results.
  */
 import * as core from '@actions/core';
+import { onlyChangedSources } from './changed-files.js';
 import { uploadOutputs } from './delivery/artifact.js';
+import { deliverToGitHub } from './delivery/github-delivery.js';
 import { failureLines, setOutputs } from './delivery/outputs.js';
 import { renderSummary } from './delivery/summary.js';
+import { readGitHubContext } from './github.js';
 import { actionInputs, getInputs } from './input-helper.js';
 import { coreLog } from './log.js';
 import { redact, runPipeline } from './pipeline.js';
@@ -22,7 +25,12 @@ export async function run(): Promise<void> {
     apiKey = settings.apiKey;
     for (const warning of warnings) core.warning(warning);
 
-    const result = await runPipeline(settings, { log: coreLog, signal: cancel.signal });
+    const context = readGitHubContext(process.env);
+    const changed = settings.github.onlyChanged
+      ? await core.group('Changed files', () => onlyChangedSources(settings.github.token, context, process.env, coreLog))
+      : undefined;
+
+    const result = await runPipeline(settings, { log: coreLog, signal: cancel.signal, changed });
 
     await core.group('Deliver', async () => {
       setOutputs(result, core.setOutput);
@@ -31,7 +39,12 @@ export async function run(): Promise<void> {
         core.setOutput('artifact-id', String(artifact.id));
         core.setOutput('artifact-url', artifact.url);
       }
-      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(result, artifact)).write();
+      const delivered = await deliverToGitHub(result, artifact, context, coreLog);
+      if (delivered.commitSha) core.setOutput('commit-sha', delivered.commitSha);
+      if (delivered.commentUrl) core.setOutput('comment-url', delivered.commentUrl);
+      if (process.env.GITHUB_STEP_SUMMARY) {
+        await core.summary.addRaw(renderSummary(result, artifact, delivered.previews, context.serverUrl)).write();
+      }
     });
 
     const failures = failureLines(result);

@@ -50,13 +50,15 @@ export interface PipelineDeps {
   signal?: AbortSignal;
   /** Injected in tests and benches; by default one is made from the settings. */
   client?: EditClient;
+  /** `only-changed`: the files the pull request or push changed (workspace-relative). */
+  changed?: ReadonlySet<string>;
 }
 
 /** Runs the whole edit: plan, skip, edit, write, record. Throws InputError before any request when a check fails. */
 export async function runPipeline(settings: Settings, deps: PipelineDeps): Promise<PipelineResult> {
   const { log, signal } = deps;
   const plan = await log.group('Plan', async () => {
-    const planned = await planEdits(settings);
+    const planned = await planEdits(settings, { changed: deps.changed });
     logPlan(settings, planned, log);
     return planned;
   });
@@ -368,6 +370,7 @@ function logPlan(settings: Settings, plan: Plan, log: Log): void {
   if (plan.notSources.length) {
     log.info(`Not sources (outputs or masks of this configuration): ${plan.notSources.join(', ')}`);
   }
+  if (plan.notChanged) log.info(`${plan.notChanged} matched file(s) left out: the pull request or push did not change them (only-changed)`);
   if (plan.otherShards) log.info(`${plan.otherShards} file(s) belong to other shards (shard ${settings.shard.index}/${settings.shard.count})`);
   for (const job of plan.jobs) {
     const extras = [

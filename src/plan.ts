@@ -52,6 +52,8 @@ export interface Plan {
   notSources: string[];
   /** Files of other shards. */
   otherShards: number;
+  /** Matched files left out because the pull request or push did not change them (`only-changed`). */
+  notChanged: number;
   manifest?: Manifest;
 }
 
@@ -78,11 +80,19 @@ export function inShard(file: string, shard: Shard): boolean {
   return hash % shard.count === shard.index - 1;
 }
 
+export interface PlanOptions {
+  /**
+   * `only-changed`: the workspace-relative paths the pull request or push added or modified;
+   * a matched file outside it is not a source (and is absent from the results).
+   */
+  changed?: ReadonlySet<string>;
+}
+
 /**
  * Resolves and checks every file. Throws an InputError listing every problem
  * (bad globs, non-images, sizes, counts, masks, prompt length, output clashes).
  */
-export async function planEdits(settings: Settings): Promise<Plan> {
+export async function planEdits(settings: Settings, options: PlanOptions = {}): Promise<Plan> {
   const problems: string[] = [];
   const { workspace } = settings;
   const rules = modelRules(settings.modelFamily, settings.params.model);
@@ -115,7 +125,8 @@ export async function planEdits(settings: Settings): Promise<Plan> {
       if (maskPath !== file && matchedSet.has(maskPath)) notSourceSet.add(maskPath);
     }
   }
-  const candidates = matched.files.filter(file => !notSourceSet.has(file));
+  const unchanged = options.changed ? matched.files.filter(file => !notSourceSet.has(file) && !options.changed?.has(file)) : [];
+  const candidates = matched.files.filter(file => !notSourceSet.has(file) && !unchanged.includes(file));
   const notSources = matched.files.filter(file => notSourceSet.has(file));
   const sources = candidates.filter(file => inShard(file, settings.shard));
 
@@ -187,7 +198,7 @@ export async function planEdits(settings: Settings): Promise<Plan> {
   if (problems.length) throw new InputError(dedupe(problems));
 
   if (manifest) await markUnchanged(settings, jobs, manifest);
-  return { jobs, notSources, otherShards: candidates.length - sources.length, manifest };
+  return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, manifest };
 }
 
 async function planFile(

@@ -82,6 +82,29 @@ export interface Settings {
   artifactName: string;
   /** Days the artifact is kept (1-90); undefined leaves the repository's setting. */
   retentionDays?: number;
+  /** Delivery to GitHub: comment, commit, preview branch, changed files (the action only; the CLI never does these). */
+  github: GitHubDelivery;
+}
+
+export type CommentMode = 'auto' | 'always' | 'never';
+export type CommitMethod = 'api' | 'git';
+
+export interface GitHubDelivery {
+  /** `github-token`: for the comment, the commit, the preview branch and `only-changed`; '' when none. */
+  token: string;
+  comment: CommentMode;
+  /** Marks the one sticky comment this configuration owns per pull request. */
+  commentTag: string;
+  commit: boolean;
+  commitMethod: CommitMethod;
+  /** The branch to commit to, without `refs/heads/`; undefined: the run's branch (the PR's head branch on a pull request). */
+  commitBranch?: string;
+  /** `{count}` (output images in the commit) and `{model}` are replaced. */
+  commitMessage: string;
+  /** When the outputs are not committed: the branch they are pushed to so that previews can show them. */
+  previewBranch?: string;
+  /** Only the images the pull request or push changed are sources. */
+  onlyChanged: boolean;
 }
 
 /** What `getInputs()` hands back: the settings, plus warnings to print. */
@@ -102,6 +125,8 @@ export const DEFAULT_ENDPOINT = 'https://api.acedata.cloud/openai/images/edits';
 export const DEFAULT_OUTPUT_PATH = '{dir}/{name}.edited{variant}.{format}';
 export const DEFAULT_MANIFEST = '.image-edits.json';
 export const DEFAULT_ARTIFACT_NAME = 'edited-images';
+export const DEFAULT_COMMENT_TAG = 'image-edit-preview';
+export const DEFAULT_COMMIT_MESSAGE = 'Edit {count} image(s) with {model}';
 
 /** MIME type of each image type, as every file part must carry it. */
 export const MIME_TYPES: Record<ImageType, string> = {

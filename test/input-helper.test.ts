@@ -72,7 +72,18 @@ describe('getInputs: defaults', () => {
       failOnError: true,
       uploadArtifact: true,
       artifactName: 'edited-images',
-      retentionDays: undefined
+      retentionDays: undefined,
+      github: {
+        token: '',
+        comment: 'auto',
+        commentTag: 'image-edit-preview',
+        commit: false,
+        commitMethod: 'api',
+        commitBranch: undefined,
+        commitMessage: 'Edit {count} image(s) with {model}',
+        previewBranch: undefined,
+        onlyChanged: false
+      }
     });
   });
 });
@@ -474,6 +485,109 @@ describe('getInputs: artifact delivery', () => {
   it('lists each forbidden character once', async () => {
     const [problem] = await problemsOf({ 'artifact-name': 'a/b/c:d' });
     expect(problem.startsWith('artifact-name: "a/b/c:d" contains "/", ":";')).toBe(true);
+  });
+});
+
+describe('getInputs: delivery to GitHub', () => {
+  const TOKEN = 'ghs_test-token-0123456789';
+
+  it('has the contract defaults', async () => {
+    const { settings } = await run({ 'github-token': TOKEN });
+    expect(settings.github).toEqual({
+      token: TOKEN,
+      comment: 'auto',
+      commentTag: 'image-edit-preview',
+      commit: false,
+      commitMethod: 'api',
+      commitBranch: undefined,
+      commitMessage: 'Edit {count} image(s) with {model}',
+      previewBranch: undefined,
+      onlyChanged: false
+    });
+  });
+
+  it('reads every value', async () => {
+    const { settings, warnings } = await run({
+      'github-token': TOKEN,
+      comment: 'always',
+      'comment-tag': 'icons.v2_x-1',
+      commit: 'true',
+      'commit-method': 'git',
+      'commit-branch': 'refs/heads/assets/regenerated',
+      'commit-message': 'chore: {count} images by {model}',
+      'only-changed': 'true'
+    });
+    expect(settings.github).toMatchObject({
+      comment: 'always',
+      commentTag: 'icons.v2_x-1',
+      commit: true,
+      commitMethod: 'git',
+      commitBranch: 'assets/regenerated',
+      commitMessage: 'chore: {count} images by {model}',
+      onlyChanged: true
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it.each([
+    ['comment', 'sometimes', 'comment: "sometimes" is not valid; valid values are auto, always, never'],
+    ['commit', 'yes', 'commit: "yes" is not a boolean; use true or false'],
+    ['commit-method', 'ssh', 'commit-method: "ssh" is not valid; valid values are api, git'],
+    ['only-changed', '1', 'only-changed: "1" is not a boolean; use true or false'],
+    ['comment-tag', 'my tag', 'comment-tag: "my tag" is not valid; use 1 to 64 letters, digits, dots, dashes or underscores'],
+    ['comment-tag', 'x-->', 'comment-tag: "x-->" is not valid; use 1 to 64 letters, digits, dots, dashes or underscores'],
+    [
+      'commit-message',
+      'Edit {count} with {prompt}',
+      'commit-message: unknown placeholder {prompt} in "Edit {count} with {prompt}"; valid placeholders are {count}, {model}'
+    ]
+  ])('%s: %j is refused', async (name, value, problem) => {
+    expect(await problemsOf({ 'github-token': TOKEN, [name]: value })).toEqual([problem]);
+  });
+
+  it.each(['has space', 'a..b', 'ends/', '-dash', 'x.lock', 'a~1', 'what?', 'a:b', '.hidden', 'a//b', 'at@{1}', 'refs/heads/'])(
+    'commit-branch and preview-branch: %j is not a branch name',
+    async branch => {
+      for (const name of ['commit-branch', 'preview-branch']) {
+        const problems = await problemsOf({ 'github-token': TOKEN, [name]: branch });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(new RegExp(`^${name}: .* is not a valid branch name \\(`));
+      }
+    }
+  );
+
+  it('needs github-token for an API commit, a preview branch and only-changed, and says why', async () => {
+    const problems = await problemsOf({ 'github-token': '', commit: 'true', 'only-changed': 'true' });
+    expect(problems).toEqual([
+      'github-token: empty, but commit: true with commit-method api commits through the GitHub API and needs it (the default is ${{ github.token }})',
+      'github-token: empty, but only-changed: true asks GitHub which files changed and needs it'
+    ]);
+    expect(await problemsOf({ 'github-token': '', 'preview-branch': 'previews' })).toEqual([
+      'github-token: empty, but preview-branch "previews" is pushed through the GitHub API and needs it'
+    ]);
+    // The git CLI pushes with the checkout's own credentials; commenting without a token is skipped later.
+    expect((await run({ 'github-token': '', commit: 'true', 'commit-method': 'git' })).settings.github.commit).toBe(true);
+  });
+
+  it('warns that preview-branch is not used when the outputs are committed', async () => {
+    const { warnings } = await run({ 'github-token': TOKEN, commit: 'true', 'preview-branch': 'previews' });
+    expect(warnings).toEqual(['preview-branch: "previews" is not used: with commit: true the previews link the commit that holds the outputs']);
+  });
+
+  it('masks the token on a runner and never names it in a problem', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await run({ 'github-token': TOKEN }, { GITHUB_ACTIONS: 'true' });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toContain(`::add-mask::${TOKEN}`);
+    const problems = await problemsOf({ 'github-token': TOKEN, comment: 'nope', commit: 'maybe' });
+    expect(problems.join('\n')).not.toContain(TOKEN);
   });
 });
 

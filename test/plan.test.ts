@@ -127,6 +127,34 @@ describe('planEdits: what is a source', () => {
   });
 });
 
+describe('planEdits: only-changed', () => {
+  it('takes only the matched files the change added or modified; the others are not in the plan', async () => {
+    put('art/a.png', makePng(8, 8));
+    put('art/b.png', makePng(8, 8));
+    put('art/c.png', makePng(8, 8));
+    const settings = await settingsFor();
+    const p = await planEdits(settings, { changed: new Set(['art/b.png', 'docs/readme.md', 'art/gone.png']) });
+    expect(sources(p)).toEqual(['art/b.png']);
+    expect(p.notChanged).toBe(2);
+    expect((await planEdits(settings)).notChanged).toBe(0);
+  });
+
+  it('does not check the files it leaves out (a broken unchanged image is not a problem)', async () => {
+    put('art/a.png', makePng(8, 8));
+    put('art/broken.png', 'not a png');
+    const settings = await settingsFor();
+    await expect(planEdits(settings)).rejects.toThrow(/art\/broken\.png/);
+    expect(sources(await planEdits(settings, { changed: new Set(['art/a.png']) }))).toEqual(['art/a.png']);
+  });
+
+  it('gives an empty plan when the change touched no matched image', async () => {
+    put('art/a.png', makePng(8, 8));
+    const p = await planEdits(await settingsFor(), { changed: new Set() });
+    expect(p.jobs).toEqual([]);
+    expect(p.notChanged).toBe(1);
+  });
+});
+
 describe('planEdits: masks', () => {
   it('reports a mask whose size differs from the image', async () => {
     put('art/a.png', makePng(8, 8));

@@ -5,7 +5,7 @@ import './sourcemap-register.cjs';import { createRequire as __WEBPACK_EXTERNAL_c
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -13,7 +13,6 @@ import './sourcemap-register.cjs';import { createRequire as __WEBPACK_EXTERNAL_c
 /***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 var net = __nccwpck_require__(9278);
@@ -25,10 +24,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -277,7 +276,7 @@ if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
 } else {
   debug = function() {};
 }
-__webpack_unused_export__ = debug; // for test
+exports.debug = debug; // for test
 
 
 /***/ }),
@@ -285,7 +284,6 @@ __webpack_unused_export__ = debug; // for test
 /***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 const Client = __nccwpck_require__(3701)
@@ -318,23 +316,23 @@ const RedirectHandler = __nccwpck_require__(8754)
 
 Object.assign(Dispatcher.prototype, api)
 
-__webpack_unused_export__ = Dispatcher
-__webpack_unused_export__ = Client
-__webpack_unused_export__ = Pool
-__webpack_unused_export__ = BalancedPool
-__webpack_unused_export__ = RoundRobinPool
-module.exports.g6 = Agent
-__webpack_unused_export__ = Dispatcher1Wrapper
-__webpack_unused_export__ = ProxyAgent
-__webpack_unused_export__ = Socks5ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
-__webpack_unused_export__ = RetryAgent
-__webpack_unused_export__ = H2CClient
-__webpack_unused_export__ = RetryHandler
+module.exports.Dispatcher = Dispatcher
+module.exports.Client = Client
+module.exports.Pool = Pool
+module.exports.BalancedPool = BalancedPool
+module.exports.RoundRobinPool = RoundRobinPool
+module.exports.Agent = Agent
+module.exports.Dispatcher1Wrapper = Dispatcher1Wrapper
+module.exports.ProxyAgent = ProxyAgent
+module.exports.Socks5ProxyAgent = Socks5ProxyAgent
+module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent
+module.exports.RetryAgent = RetryAgent
+module.exports.H2CClient = H2CClient
+module.exports.RetryHandler = RetryHandler
 
-__webpack_unused_export__ = DecoratorHandler
-__webpack_unused_export__ = RedirectHandler
-__webpack_unused_export__ = {
+module.exports.DecoratorHandler = DecoratorHandler
+module.exports.RedirectHandler = RedirectHandler
+module.exports.interceptors = {
   redirect: __nccwpck_require__(1514),
   responseError: __nccwpck_require__(8918),
   retry: __nccwpck_require__(2026),
@@ -345,16 +343,16 @@ __webpack_unused_export__ = {
   deduplicate: __nccwpck_require__(7240)
 }
 
-__webpack_unused_export__ = {
+module.exports.cacheStores = {
   MemoryCacheStore: __nccwpck_require__(4889)
 }
 
 const SqliteCacheStore = __nccwpck_require__(1522)
-__webpack_unused_export__ = SqliteCacheStore
+module.exports.cacheStores.SqliteCacheStore = SqliteCacheStore
 
-__webpack_unused_export__ = buildConnector
-__webpack_unused_export__ = errors
-__webpack_unused_export__ = {
+module.exports.buildConnector = buildConnector
+module.exports.errors = errors
+module.exports.util = {
   parseHeaders: util.parseHeaders,
   headerNameToString: util.headerNameToString
 }
@@ -408,8 +406,8 @@ function makeDispatcher (fn) {
   }
 }
 
-__webpack_unused_export__ = setGlobalDispatcher
-__webpack_unused_export__ = getGlobalDispatcher
+module.exports.setGlobalDispatcher = setGlobalDispatcher
+module.exports.getGlobalDispatcher = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
 
@@ -441,12 +439,12 @@ function appendFetchStackTrace (err, filename) {
   err.stack = stack ? `${stack}\n${captureLines}` : capture.stack
 }
 
-module.exports.hd = function fetch (init, options = undefined) {
+module.exports.fetch = function fetch (init, options = undefined) {
   return fetchImpl(init, options).catch(err => {
     if (currentFilename) {
       appendFetchStackTrace(err, currentFilename)
     } else if (err && typeof err === 'object') {
-      Error.captureStackTrace(err, module.exports.hd)
+      Error.captureStackTrace(err, module.exports.fetch)
     }
     throw err
   })
@@ -458,70 +456,70 @@ module.exports.FormData = __nccwpck_require__(5910).FormData
 
 const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
-__webpack_unused_export__ = setGlobalOrigin
-__webpack_unused_export__ = getGlobalOrigin
+module.exports.setGlobalOrigin = setGlobalOrigin
+module.exports.getGlobalOrigin = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
 const { kConstruct } = __nccwpck_require__(6443)
 
-__webpack_unused_export__ = new CacheStorage(kConstruct)
+module.exports.caches = new CacheStorage(kConstruct)
 
 const { deleteCookie, getCookies, getSetCookies, setCookie, parseCookie } = __nccwpck_require__(9061)
 
-__webpack_unused_export__ = deleteCookie
-__webpack_unused_export__ = getCookies
-__webpack_unused_export__ = getSetCookies
-__webpack_unused_export__ = setCookie
-__webpack_unused_export__ = parseCookie
+module.exports.deleteCookie = deleteCookie
+module.exports.getCookies = getCookies
+module.exports.getSetCookies = getSetCookies
+module.exports.setCookie = setCookie
+module.exports.parseCookie = parseCookie
 
 const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
-__webpack_unused_export__ = parseMIMEType
-__webpack_unused_export__ = serializeAMimeType
+module.exports.parseMIMEType = parseMIMEType
+module.exports.serializeAMimeType = serializeAMimeType
 
 const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
 const { WebSocket, ping } = __nccwpck_require__(3726)
-module.exports.kb = WebSocket
-module.exports.rd = CloseEvent
-module.exports.NN = ErrorEvent
-module.exports.aM = MessageEvent
-__webpack_unused_export__ = ping
+module.exports.WebSocket = WebSocket
+module.exports.CloseEvent = CloseEvent
+module.exports.ErrorEvent = ErrorEvent
+module.exports.MessageEvent = MessageEvent
+module.exports.ping = ping
 
-/* unused reexport */ __nccwpck_require__(2873).WebSocketStream
-/* unused reexport */ __nccwpck_require__(6919).WebSocketError
+module.exports.WebSocketStream = __nccwpck_require__(2873).WebSocketStream
+module.exports.WebSocketError = __nccwpck_require__(6919).WebSocketError
 
-module.exports.Em = makeDispatcher(api.request)
-__webpack_unused_export__ = makeDispatcher(api.stream)
-__webpack_unused_export__ = makeDispatcher(api.pipeline)
-__webpack_unused_export__ = makeDispatcher(api.connect)
-__webpack_unused_export__ = makeDispatcher(api.upgrade)
+module.exports.request = makeDispatcher(api.request)
+module.exports.stream = makeDispatcher(api.stream)
+module.exports.pipeline = makeDispatcher(api.pipeline)
+module.exports.connect = makeDispatcher(api.connect)
+module.exports.upgrade = makeDispatcher(api.upgrade)
 
-__webpack_unused_export__ = MockClient
-__webpack_unused_export__ = MockCallHistory
-__webpack_unused_export__ = MockCallHistoryLog
-__webpack_unused_export__ = MockPool
-__webpack_unused_export__ = MockAgent
-__webpack_unused_export__ = SnapshotAgent
-__webpack_unused_export__ = mockErrors
+module.exports.MockClient = MockClient
+module.exports.MockCallHistory = MockCallHistory
+module.exports.MockCallHistoryLog = MockCallHistoryLog
+module.exports.MockPool = MockPool
+module.exports.MockAgent = MockAgent
+module.exports.SnapshotAgent = SnapshotAgent
+module.exports.mockErrors = mockErrors
 
 const { EventSource } = __nccwpck_require__(1238)
 
-module.exports.GD = EventSource
+module.exports.EventSource = EventSource
 
 function install () {
-  globalThis.fetch = module.exports.hd
+  globalThis.fetch = module.exports.fetch
   globalThis.Headers = module.exports.Headers
   globalThis.Response = module.exports.Response
   globalThis.Request = module.exports.Request
   globalThis.FormData = module.exports.FormData
-  globalThis.WebSocket = module.exports.kb
-  globalThis.CloseEvent = module.exports.rd
-  globalThis.ErrorEvent = module.exports.NN
-  globalThis.MessageEvent = module.exports.aM
-  globalThis.EventSource = module.exports.GD
+  globalThis.WebSocket = module.exports.WebSocket
+  globalThis.CloseEvent = module.exports.CloseEvent
+  globalThis.ErrorEvent = module.exports.ErrorEvent
+  globalThis.MessageEvent = module.exports.MessageEvent
+  globalThis.EventSource = module.exports.EventSource
 }
 
-__webpack_unused_export__ = install
+module.exports.install = install
 
 
 /***/ }),
@@ -45915,7 +45913,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _command_line_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4137);
+/* harmony import */ var _command_line_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4309);
 /** The CLI's entry point (dist/cli/index.js); see command-line.ts. */
 
 process.exitCode = await (0,_command_line_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -45925,7 +45923,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4137:
+/***/ 4309:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45977,13 +45975,306 @@ function failureLines(result) {
     return result.results.filter(r => r.status === 'failed').map(r => `${r.source}: ${r.error ?? 'failed'}`);
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/github.ts
+/**
+ * What the action knows of GitHub: the run's context (repository, event, pull
+ * request), read from the runner's environment and event file, and a REST
+ * client (@actions/github's Octokit), imported on demand so that runs that
+ * neither look up changed files, comment nor commit do not load it.
+ */
+
+/**
+ * Reads the context from the runner's variables and the event payload at
+ * GITHUB_EVENT_PATH (a missing or unreadable payload counts as empty).
+ */
+function readGitHubContext(env = process.env) {
+    const [owner = '', repo = ''] = (env.GITHUB_REPOSITORY ?? '').split('/');
+    const event = readEvent(env.GITHUB_EVENT_PATH);
+    const ref = env.GITHUB_REF ?? '';
+    const context = {
+        apiUrl: trimSlash(env.GITHUB_API_URL || 'https://api.github.com'),
+        serverUrl: trimSlash(env.GITHUB_SERVER_URL || 'https://github.com'),
+        owner,
+        repo,
+        eventName: env.GITHUB_EVENT_NAME ?? '',
+        branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
+        sha: env.GITHUB_SHA ?? '',
+        runId: env.GITHUB_RUN_ID ?? ''
+    };
+    const pr = event.pull_request;
+    if (pr && typeof pr.number === 'number') {
+        const headRepo = typeof pr.head?.repo?.full_name === 'string' ? pr.head.repo.full_name : '';
+        const baseRepo = typeof pr.base?.repo?.full_name === 'string' ? pr.base.repo.full_name : `${owner}/${repo}`;
+        context.pullRequest = {
+            number: pr.number,
+            headRef: String(pr.head?.ref ?? ''),
+            headSha: String(pr.head?.sha ?? ''),
+            headRepo,
+            baseRepo,
+            fork: headRepo.toLowerCase() !== baseRepo.toLowerCase()
+        };
+    }
+    return context;
+}
+/** An Octokit for `token` against `context.apiUrl`; @actions/github is imported here, on first use. */
+async function createGitHubClient(token, context) {
+    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
+    return getOctokit(token, { baseUrl: context.apiUrl });
+}
+/**
+ * True when GitHub refused for lack of permission: 403, or 404 "Not Found" on a
+ * write (GitHub hides what a token may not see), as for a fork's read-only token
+ * or a workflow without `contents: write` / `pull-requests: write`.
+ */
+function github_isPermissionError(error) {
+    const status = error?.status;
+    return status === 403 || status === 404;
+}
+/** A short text for a failed API call: status and GitHub's message. */
+function github_describeApiError(error) {
+    const e = error;
+    const message = typeof e?.response?.data?.message === 'string' ? e.response.data.message : typeof e?.message === 'string' ? e.message : String(error);
+    return typeof e?.status === 'number' ? `HTTP ${e.status}: ${message}` : message;
+}
+/** The event payload at GITHUB_EVENT_PATH; empty when missing or unreadable. */
+function readEventPayload(env = process.env) {
+    return readEvent(env.GITHUB_EVENT_PATH);
+}
+function readEvent(file) {
+    if (!file)
+        return {};
+    try {
+        const parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+        return parsed && typeof parsed === 'object' ? parsed : {};
+    }
+    catch {
+        return {};
+    }
+}
+function trimSlash(url) {
+    return url.replace(/\/+$/, '');
+}
+
+;// CONCATENATED MODULE: ./src/delivery/comment.ts
+
+
+/** GitHub refuses comment bodies above this many characters. */
+const GITHUB_COMMENT_LIMIT = 65536;
+/** The table stops growing at about this many characters (the rest of the body stays well under the limit). */
+const TABLE_BUDGET = 60000;
+/** API text (errors, revised prompts, reasons) is cut to this many characters before escaping. */
+const NOTE_LIMIT = 600;
+/** Width of the preview images, in pixels. */
+const PREVIEW_WIDTH = 200;
+const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
+/**
+ * The hidden marker that identifies this action's comment for `tag`:
+ * `<!-- image-edit-preview:TAG -->`. Characters outside `[A-Za-z0-9._-]`
+ * (which the input check already rejects) are written as `%XX`, so a tag can
+ * never close the HTML comment or inject anything.
+ */
+function commentMarker(tag) {
+    const safe = Array.from(tag, ch => /^[A-Za-z0-9._-]$/.test(ch)
+        ? ch
+        : Array.from(Buffer.from(ch, 'utf8'), byte => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')).join('');
+    return `<!-- image-edit-preview:${safe} -->`;
+}
+/**
+ * Which pull request gets the comment. `never`: none. `auto`: the event's pull
+ * request, or a skip on other events. `always`: the event's pull request, else
+ * the open pull request whose head is the run's commit
+ * (`GET /repos/{owner}/{repo}/commits/{sha}/pulls`), else a skip with the
+ * reason. `client` is only called for that look-up, so the other cases never
+ * load Octokit. Never throws: a failed look-up is a skip that says why.
+ */
+async function commentTarget(mode, context, client) {
+    if (mode === 'never')
+        return { skip: 'comment is "never"' };
+    if (context.pullRequest)
+        return { number: context.pullRequest.number };
+    if (mode === 'auto')
+        return { skip: `not a pull request event (event: ${context.eventName || 'unknown'})` };
+    if (!context.sha)
+        return { skip: 'no commit (GITHUB_SHA) to find a pull request for' };
+    try {
+        const github = await client();
+        const { data } = await github.rest.repos.listPullRequestsAssociatedWithCommit({
+            owner: context.owner,
+            repo: context.repo,
+            commit_sha: context.sha
+        });
+        const open = data.filter(pr => pr.state === 'open');
+        const pr = open.find(p => p.head?.sha === context.sha) ?? open[0];
+        if (pr)
+            return { number: pr.number };
+        return { skip: `no open pull request has the commit ${context.sha.slice(0, 7)}` };
+    }
+    catch (error) {
+        return { skip: `could not look up the pull request of the commit ${context.sha.slice(0, 7)} (${describeApiError(error)})` };
+    }
+}
+/**
+ * A link to a file at a commit, as GitHub serves it raw:
+ * `${serverUrl}/OWNER/REPO/blob/SHA/PATH?raw=true`, each path segment
+ * percent-encoded (`/` kept).
+ */
+function previewUrl(serverUrl, at, filePath) {
+    const prefix = (at.pathPrefix ?? '').replace(/^\/+|\/+$/g, '');
+    const full = prefix ? `${prefix}/${filePath}` : filePath;
+    return `${serverUrl}/${encodePath(at.repo)}/blob/${encodeURIComponent(at.sha)}/${encodePath(full)}?raw=true`;
+}
+/**
+ * The comment's body (HTML-in-Markdown), starting with the marker: a heading
+ * with the counts and the model, then a table with a row per source file —
+ * before/after images when `previews` is given, else the output paths and a
+ * link to the artifact. Every file name and API text is escaped. The body
+ * stays under GitHub's 65,536-character limit: past about 60,000 characters of
+ * table, the remaining files are counted, not listed.
+ */
+function renderComment(input) {
+    const { result, context, previews, artifactUrl, commitSha } = input;
+    const tally = { edited: 0, skipped: 0, failed: 0, queued: 0 };
+    for (const r of result.results)
+        tally[r.status]++;
+    const model = clip(String(result.settings.params?.model ?? ''), 200);
+    const head = [commentMarker(input.tag)];
+    head.push(`### Image edits${result.settings.dryRun ? ' (dry run)' : ''}: ${tally.edited} edited, ${tally.skipped} skipped, ${tally.failed} failed, ${tally.queued} queued with <code>${escapeCell(model)}</code>`);
+    head.push('');
+    const notes = [];
+    if (commitSha) {
+        const url = `${context.serverUrl}/${encodePath(`${context.owner}/${context.repo}`)}/commit/${encodeURIComponent(commitSha)}`;
+        notes.push(`The outputs were committed in <a href="${escapeHtml(url)}"><code>${escapeCell(commitSha.slice(0, 7))}</code></a>.`);
+    }
+    if (!previews) {
+        if (artifactUrl) {
+            notes.push(`No previews here: <a href="${escapeHtml(artifactUrl)}">download the artifact to see them</a>.`);
+        }
+        else if (result.outputFiles.length && !commitSha) {
+            notes.push('No previews here: the outputs were neither committed nor uploaded; see the job summary.');
+        }
+    }
+    if (result.cancelled)
+        notes.push('**Cancelled**: the run was stopped before every file finished.');
+    if (notes.length)
+        head.push(notes.join(' '), '');
+    const tail = [];
+    if (context.runId) {
+        const runUrl = `${context.serverUrl}/${encodePath(`${context.owner}/${context.repo}`)}/actions/runs/${encodeURIComponent(context.runId)}`;
+        tail.push(`<sub>From <a href="${escapeHtml(runUrl)}">workflow run ${escapeCell(context.runId)}</a>.</sub>`);
+    }
+    if (!result.results.length)
+        return [...head, 'No source files.', ...(tail.length ? ['', ...tail] : [])].join('\n') + '\n';
+    const header = previews
+        ? '<tr><th>Source</th><th>Status</th><th>Before</th><th>After</th><th>Notes</th></tr>'
+        : '<tr><th>Source</th><th>Status</th><th>Outputs</th><th>Notes</th></tr>';
+    const rows = [];
+    // The budget leaves room for the rest of the body, however long the marker or heading.
+    const fixed = head.join('\n').length + tail.join('\n').length + 200;
+    const budget = Math.min(TABLE_BUDGET, GITHUB_COMMENT_LIMIT - 1000 - fixed);
+    let used = header.length + '<table>\n</table>\n'.length;
+    for (const r of result.results) {
+        const row = renderRow(r, context, previews);
+        if (used + row.length + 1 > budget)
+            break;
+        rows.push(row);
+        used += row.length + 1;
+    }
+    const body = [...head, '<table>', header, ...rows, '</table>'];
+    const more = result.results.length - rows.length;
+    if (more > 0)
+        body.push('', `… and ${more} more file${more === 1 ? '' : 's'} (see the job summary)`);
+    if (tail.length)
+        body.push('', ...tail);
+    return body.join('\n') + '\n';
+}
+/**
+ * Posts `body` as the sticky comment for `tag` on issue/pull request
+ * `issueNumber`: the comment whose body holds the tag's marker (a bot's is
+ * preferred when several do) is updated in place, else one is created. Returns
+ * its URL and id, or undefined when GitHub refused or failed — then a warning
+ * says why (plainly for a fork's read-only token). Never throws.
+ */
+async function upsertComment(client, context, issueNumber, tag, body, log) {
+    const marker = commentMarker(tag);
+    const text = body.includes(marker) ? body : `${marker}\n${body}`;
+    const { owner, repo } = context;
+    try {
+        const comments = await client.paginate(client.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
+        const marked = comments.filter(c => typeof c.body === 'string' && c.body.includes(marker));
+        const existing = marked.find(c => c.user?.type === 'Bot') ?? marked[0];
+        if (existing) {
+            const { data } = await client.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: text });
+            log.info(`Updated the preview comment on pull request #${issueNumber}: ${data.html_url}`);
+            return { url: data.html_url, id: data.id, created: false };
+        }
+        const { data } = await client.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: text });
+        log.info(`Posted the preview comment on pull request #${issueNumber}: ${data.html_url}`);
+        return { url: data.html_url, id: data.id, created: true };
+    }
+    catch (error) {
+        const still = 'The job summary and the artifact still carry the results.';
+        if (isPermissionError(error)) {
+            const pr = context.pullRequest;
+            const why = pr?.fork
+                ? `This is a pull request from a fork${pr.headRepo ? ` (${pr.headRepo})` : ''}: on a pull request from a fork the token is read-only, so no comment is posted.`
+                : 'The token may not comment here: give the workflow `permissions: pull-requests: write` (or pass a `github-token` that may comment).';
+            log.warning(`GitHub refused to comment on pull request #${issueNumber} (${describeApiError(error)}). ${why} ${still}`);
+        }
+        else {
+            log.warning(`Could not post the preview comment on pull request #${issueNumber} (${describeApiError(error)}). ${still}`);
+        }
+        return undefined;
+    }
+}
+/** One table row, on one line. */
+function renderRow(r, context, previews) {
+    const cells = [`<code>${escapeCell(r.source)}</code>`, `${STATUS_ICON[r.status]} ${r.status}`];
+    if (previews) {
+        cells.push(comment_image(previewUrl(context.serverUrl, previews.sourcesAt, r.source), `before: ${r.source}`));
+        cells.push(r.status === 'edited'
+            ? r.outputs.map(output => comment_image(previewUrl(context.serverUrl, previews.outputsAt, output), `after: ${output}`)).join(' ')
+            : outputList(r.outputs));
+    }
+    else {
+        cells.push(outputList(r.outputs));
+    }
+    cells.push(escapeCell(clip(note(r), NOTE_LIMIT)));
+    return `<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
+}
+/** What the notes column says: the error, the skip reason, the task ids or the revised prompt. */
+function note(r) {
+    if (r.status === 'failed')
+        return r.error ?? 'failed';
+    if (r.status === 'skipped')
+        return r.reason ?? '';
+    if (r.status === 'queued')
+        return r.taskIds?.length ? `task ${r.taskIds.join(', ')}` : '';
+    return r.revisedPrompt ? `Revised prompt: ${r.revisedPrompt}` : '';
+}
+function comment_image(url, alt) {
+    const href = escapeHtml(url);
+    return `<a href="${href}"><img src="${href}" alt="${escapeCell(alt)}" width="${PREVIEW_WIDTH}"></a>`;
+}
+function outputList(outputs) {
+    return outputs.map(output => `<code>${escapeCell(output)}</code>`).join('<br>');
+}
+/** Percent-encodes each segment of a `/`-separated path. */
+function encodePath(filePath) {
+    return filePath.split('/').map(encodeURIComponent).join('/');
+}
+function clip(text, max) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 ;// CONCATENATED MODULE: ./src/delivery/escape.ts
 /**
  * Escaping for text that comes from file names or from the API before it
  * enters Markdown or HTML (job summary, PR comment).
  */
 /** Escapes text for HTML element content and attribute values. */
-function escapeHtml(text) {
+function escape_escapeHtml(text) {
     return text
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;')
@@ -45996,8 +46287,8 @@ function escapeHtml(text) {
  * special characters, pipes, backticks, brackets and line breaks (which would
  * end the row), and `--` (which could close an HTML comment marker).
  */
-function escapeCell(text) {
-    return escapeHtml(text)
+function escape_escapeCell(text) {
+    return escape_escapeHtml(text)
         .replace(/\|/g, '&#124;')
         .replace(/`/g, '&#96;')
         .replace(/\[/g, '&#91;')
@@ -46011,9 +46302,14 @@ function escapeCell(text) {
 ;// CONCATENATED MODULE: ./src/delivery/summary.ts
 
 
-const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
-/** The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded artifact, linked. */
-function renderSummary(result, artifact) {
+
+const summary_STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
+/**
+ * The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded
+ * artifact, linked. `previews`: where the sources and outputs can be linked (committed, or pushed
+ * to the preview branch), shown as before/after images.
+ */
+function renderSummary(result, artifact, previews, serverUrl = 'https://github.com') {
     const { settings } = result;
     const tally = counts(result);
     const lines = [];
@@ -46022,12 +46318,12 @@ function renderSummary(result, artifact) {
     const parts = [`${tally.edited} edited`, `${tally.skipped} skipped`, `${tally.failed} failed`];
     if (tally.queued)
         parts.push(`${tally.queued} queued`);
-    lines.push(`**${parts.join(', ')}** with <code>${escapeCell(settings.params.model)}</code> at ${escapeCell(settings.endpoint.origin)}` +
+    lines.push(`**${parts.join(', ')}** with <code>${escape_escapeCell(settings.params.model)}</code> at ${escape_escapeCell(settings.endpoint.origin)}` +
         (result.cancelled ? ' — **cancelled**: the run was stopped before every file finished' : ''));
     if (settings.dryRun)
         lines.push('', 'Dry run: nothing was sent or written; the outputs below are the planned paths.');
     if (artifact) {
-        lines.push('', `Outputs uploaded as the artifact <a href="${escapeHtml(artifact.url)}"><code>${escapeCell(artifact.name)}</code></a> (${result.outputFiles.length} file${result.outputFiles.length === 1 ? '' : 's'}).`);
+        lines.push('', `Outputs uploaded as the artifact <a href="${escape_escapeHtml(artifact.url)}"><code>${escape_escapeCell(artifact.name)}</code></a> (${result.outputFiles.length} file${result.outputFiles.length === 1 ? '' : 's'}).`);
     }
     lines.push('');
     if (!result.results.length) {
@@ -46035,25 +46331,35 @@ function renderSummary(result, artifact) {
         return lines.join('\n') + '\n';
     }
     lines.push('<table>');
-    lines.push('<tr><th>Source</th><th>Outputs</th><th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>');
+    lines.push(`<tr><th>Source</th><th>Outputs</th>${previews ? '<th>Before</th><th>After</th>' : ''}<th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>`);
     for (const r of result.results) {
         const note = r.error ?? r.reason ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
         const cells = [
-            `<code>${escapeCell(r.source)}</code>`,
-            r.outputs.map(output => `<code>${escapeCell(output)}</code>`).join('<br>'),
-            `${STATUS_ICON[r.status]} ${r.status}`,
+            `<code>${escape_escapeCell(r.source)}</code>`,
+            r.outputs.map(output => `<code>${escape_escapeCell(output)}</code>`).join('<br>'),
+            ...(previews
+                ? [
+                    summary_image(previewUrl(serverUrl, previews.sourcesAt, r.source)),
+                    r.status === 'edited' ? r.outputs.map(output => summary_image(previewUrl(serverUrl, previews.outputsAt, output))).join(' ') : ''
+                ]
+                : []),
+            `${summary_STATUS_ICON[r.status]} ${r.status}`,
             r.durationMs ? `${(r.durationMs / 1000).toFixed(1)} s` : '',
             r.attempts ? String(r.attempts) : '',
-            escapeCell(note)
+            escape_escapeCell(note)
         ];
         lines.push(`<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`);
     }
     lines.push('</table>');
     return lines.join('\n') + '\n';
 }
+function summary_image(url) {
+    const href = escape_escapeHtml(url);
+    return `<a href="${href}"><img src="${href}" width="160"></a>`;
+}
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -46128,7 +46434,7 @@ function utils_toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -46184,8 +46490,8 @@ function escapeProperty(s) {
 //# sourceMappingURL=command.js.map
 ;// CONCATENATED MODULE: external "crypto"
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -47181,7 +47487,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -47204,7 +47510,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -47300,7 +47606,7 @@ class Summary {
      * @returns {Summary} summary instance
      */
     addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
+        return this.addRaw(external_os_.EOL);
     }
     /**
      * Adds an HTML codeblock to the summary buffer
@@ -47504,7 +47810,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -47531,7 +47837,7 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
@@ -48024,13 +48330,13 @@ class ToolRunner extends external_events_.EventEmitter {
     _processLineBuffer(data, strBuffer, onLine) {
         try {
             let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
+            let n = s.indexOf(external_os_.EOL);
             while (n > -1) {
                 const line = s.substring(0, n);
                 onLine(line);
                 // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
             }
             return s;
         }
@@ -48321,7 +48627,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 }
                 const optionsNonNull = this._cloneExecOptions(this.options);
                 if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
                 }
                 const state = new ExecState(optionsNonNull, this.toolPath);
                 state.on('debug', (message) => {
@@ -48660,8 +48966,8 @@ const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
         version
     };
 });
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
+const platform = external_os_.platform();
+const arch = external_os_.arch();
 const isWindows = platform === 'win32';
 const isMacOS = platform === 'darwin';
 const isLinux = platform === 'linux';
@@ -48910,7 +49216,7 @@ function notice(message, properties = {}) {
  * @param message info message
  */
 function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
+    process.stdout.write(message + external_os_.EOL);
 }
 /**
  * Begin an output group.
@@ -48997,8 +49303,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/settings.ts
@@ -49019,6 +49323,8 @@ const DEFAULT_ENDPOINT = 'https://api.acedata.cloud/openai/images/edits';
 const DEFAULT_OUTPUT_PATH = '{dir}/{name}.edited{variant}.{format}';
 const DEFAULT_MANIFEST = '.image-edits.json';
 const DEFAULT_ARTIFACT_NAME = 'edited-images';
+const DEFAULT_COMMENT_TAG = 'image-edit-preview';
+const DEFAULT_COMMIT_MESSAGE = 'Edit {count} image(s) with {model}';
 /** MIME type of each image type, as every file part must carry it. */
 const MIME_TYPES = {
     png: 'image/png',
@@ -49773,6 +50079,7 @@ async function getInputs(read, environment) {
         problems.push(`artifact-name: ${show(artifactName)} contains ${forbidden.map(char => JSON.stringify(char)).join(', ')}; GitHub forbids these characters in artifact names: ${ARTIFACT_NAME_FORBIDDEN.map(char => JSON.stringify(char)).join(' ')}`);
     }
     const retentionDays = parseInteger(problems, 'retention-days', get('retention-days'), 1, 90);
+    const github = readGitHubDelivery(get, problems, warnings, environment);
     if (problems.length > 0 || endpoint === undefined) {
         throw new InputError(hideKey(problems, apiKey));
     }
@@ -49800,9 +50107,68 @@ async function getInputs(read, environment) {
         failOnError,
         uploadArtifact,
         artifactName,
-        retentionDays
+        retentionDays,
+        github
     };
     return { settings, warnings: hideKey(warnings, apiKey) };
+}
+/** Characters a comment tag may hold (it goes into a hidden HTML comment). */
+const COMMENT_TAG = /^[A-Za-z0-9._-]{1,64}$/;
+/** Why `name` is not a valid branch name (git check-ref-format rules), or undefined when it is. */
+function branchProblem(name) {
+    if (/[\x00-\x20\x7f~^:?*[\\]/.test(name))
+        return 'it holds a space, a control character or one of ~ ^ : ? * [ \\';
+    if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.'))
+        return 'it starts with - or /, or ends with / or .';
+    if (name.includes('..') || name.includes('//') || name.includes('@{') || name === '@')
+        return 'it holds .., //, @{ or is @';
+    if (name.split('/').some(part => part.startsWith('.') || part.endsWith('.lock')))
+        return 'a part starts with . or ends with .lock';
+    return undefined;
+}
+/** A branch input: `refs/heads/` dropped; undefined when unset or invalid (the problem is recorded). */
+function parseBranch(problems, name, raw) {
+    if (raw === '')
+        return undefined;
+    const branch = raw.startsWith('refs/heads/') ? raw.slice('refs/heads/'.length) : raw;
+    const problem = branch === '' ? 'it is empty' : branchProblem(branch);
+    if (problem) {
+        problems.push(`${name}: ${show(raw)} is not a valid branch name (${problem})`);
+        return undefined;
+    }
+    return branch;
+}
+/** The inputs of the delivery to GitHub: comment, commit, preview branch, only-changed. */
+function readGitHubDelivery(get, problems, warnings, environment) {
+    const token = get('github-token');
+    if (token !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true'))
+        core_setSecret(token);
+    const comment = parseEnum(problems, 'comment', get('comment'), ['auto', 'always', 'never']) ?? 'auto';
+    const commentTag = get('comment-tag') || DEFAULT_COMMENT_TAG;
+    if (!COMMENT_TAG.test(commentTag)) {
+        problems.push(`comment-tag: ${show(commentTag)} is not valid; use 1 to 64 letters, digits, dots, dashes or underscores`);
+    }
+    const commit = parseBoolean(problems, 'commit', get('commit'), false);
+    const commitMethod = parseEnum(problems, 'commit-method', get('commit-method'), ['api', 'git']) ?? 'api';
+    const commitBranch = parseBranch(problems, 'commit-branch', get('commit-branch'));
+    const commitMessage = get('commit-message') || DEFAULT_COMMIT_MESSAGE;
+    problems.push(...checkTemplate('commit-message', commitMessage, ['count', 'model']));
+    const previewBranch = parseBranch(problems, 'preview-branch', get('preview-branch'));
+    const onlyChanged = parseBoolean(problems, 'only-changed', get('only-changed'), false);
+    if (token === '') {
+        if (commit && commitMethod === 'api') {
+            problems.push('github-token: empty, but commit: true with commit-method api commits through the GitHub API and needs it (the default is ${{ github.token }})');
+        }
+        if (previewBranch !== undefined && !commit) {
+            problems.push(`github-token: empty, but preview-branch ${show(previewBranch)} is pushed through the GitHub API and needs it`);
+        }
+        if (onlyChanged)
+            problems.push("github-token: empty, but only-changed: true asks GitHub which files changed and needs it");
+    }
+    if (previewBranch !== undefined && commit) {
+        warnings.push(`preview-branch: ${show(previewBranch)} is not used: with commit: true the previews link the commit that holds the outputs`);
+    }
+    return { token, comment, commentTag, commit, commitMethod, commitBranch, commitMessage, previewBranch, onlyChanged };
 }
 /** Keys shorter than this are not searched for: they would match ordinary words. */
 const SHORTEST_HIDDEN_KEY = 8;
@@ -50754,7 +51120,7 @@ function createEditClient(options) {
     const baseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
     const maxMs = options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
     const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
-    const agent = new undici/* Agent */.g6({
+    const agent = new undici.Agent({
         connections: Math.max(1, options.concurrency),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs
@@ -50820,7 +51186,7 @@ function createEditClient(options) {
         for (let hop = 0;; hop++) {
             const stream = body.stream();
             streams.push(stream);
-            const res = await (0,undici/* request */.Em)(target, {
+            const res = await (0,undici.request)(target, {
                 dispatcher: agent,
                 method: 'POST',
                 headers: {
@@ -50998,7 +51364,7 @@ function createEditClient(options) {
         const { value } = await withRetries(`downloading ${shown}`, callbacks, async (signal) => {
             let target = parsed;
             for (let hop = 0;; hop++) {
-                const res = await (0,undici/* request */.Em)(target, {
+                const res = await (0,undici.request)(target, {
                     dispatcher: agent,
                     method: 'GET',
                     headers: { accept: 'image/*, */*;q=0.5', 'user-agent': userAgent },
@@ -51037,7 +51403,7 @@ function createEditClient(options) {
     }
     /** One poll of an asynchronous task: `POST taskEndpoint {"action":"retrieve","id":…}`. */
     async function pollOnce(taskId, signal) {
-        const res = await (0,undici/* request */.Em)(taskEndpoint, {
+        const res = await (0,undici.request)(taskEndpoint, {
             dispatcher: agent,
             method: 'POST',
             headers: {
@@ -54551,7 +54917,7 @@ class Pattern {
         }
         // Replace leading `~` segment
         else if (pattern === '~' || pattern.startsWith(`~${external_path_namespaceObject.sep}`)) {
-            homedir = homedir || external_os_namespaceObject.homedir();
+            homedir = homedir || external_os_.homedir();
             external_assert_(homedir, 'Unable to determine HOME directory');
             external_assert_(hasAbsoluteRoot(homedir), `Expected HOME directory to be a rooted path. Actual '${homedir}'`);
             pattern = Pattern.globEscape(homedir) + pattern.substr(1);
@@ -54747,7 +55113,7 @@ class DefaultGlobber {
                 try {
                     // Intentionally using lstat. Detection for broken symlink
                     // will be performed later (if following symlinks).
-                    yield __await(external_fs_namespaceObject.promises.lstat(searchPath));
+                    yield __await(external_fs_.promises.lstat(searchPath));
                 }
                 catch (err) {
                     if (err.code === 'ENOENT') {
@@ -54792,7 +55158,7 @@ class DefaultGlobber {
                     }
                     // Push the child items in reverse
                     const childLevel = item.level + 1;
-                    const childItems = (yield __await(external_fs_namespaceObject.promises.readdir(item.path))).map(x => new SearchState(external_path_namespaceObject.join(item.path, x), childLevel));
+                    const childItems = (yield __await(external_fs_.promises.readdir(item.path))).map(x => new SearchState(external_path_namespaceObject.join(item.path, x), childLevel));
                     stack.push(...childItems.reverse());
                 }
                 // File
@@ -54836,7 +55202,7 @@ class DefaultGlobber {
             if (options.followSymbolicLinks) {
                 try {
                     // Use `stat` (following symlinks)
-                    stats = yield external_fs_namespaceObject.promises.stat(item.path);
+                    stats = yield external_fs_.promises.stat(item.path);
                 }
                 catch (err) {
                     if (err.code === 'ENOENT') {
@@ -54851,12 +55217,12 @@ class DefaultGlobber {
             }
             else {
                 // Use `lstat` (not following symlinks)
-                stats = yield external_fs_namespaceObject.promises.lstat(item.path);
+                stats = yield external_fs_.promises.lstat(item.path);
             }
             // Note, isDirectory() returns false for the lstat of a symlink
             if (stats.isDirectory() && options.followSymbolicLinks) {
                 // Get the realpath
-                const realPath = yield external_fs_namespaceObject.promises.realpath(item.path);
+                const realPath = yield external_fs_.promises.realpath(item.path);
                 // Fixup the traversal chain to match the item level
                 while (traversalChain.length >= item.level) {
                     traversalChain.pop();
@@ -55809,7 +56175,7 @@ function inShard(file, shard) {
  * Resolves and checks every file. Throws an InputError listing every problem
  * (bad globs, non-images, sizes, counts, masks, prompt length, output clashes).
  */
-async function planEdits(settings) {
+async function planEdits(settings, options = {}) {
     const problems = [];
     const { workspace } = settings;
     const rules = modelRules(settings.modelFamily, settings.params.model);
@@ -55843,7 +56209,8 @@ async function planEdits(settings) {
                 notSourceSet.add(maskPath);
         }
     }
-    const candidates = matched.files.filter(file => !notSourceSet.has(file));
+    const unchanged = options.changed ? matched.files.filter(file => !notSourceSet.has(file) && !options.changed?.has(file)) : [];
+    const candidates = matched.files.filter(file => !notSourceSet.has(file) && !unchanged.includes(file));
     const notSources = matched.files.filter(file => notSourceSet.has(file));
     const sources = candidates.filter(file => inShard(file, settings.shard));
     // Output clashes are judged over every shard's files, so each shard of a matrix reports them.
@@ -55918,7 +56285,7 @@ async function planEdits(settings) {
         throw new InputError(dedupe(problems));
     if (manifest)
         await markUnchanged(settings, jobs, manifest);
-    return { jobs, notSources, otherShards: candidates.length - sources.length, manifest };
+    return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, manifest };
 }
 async function planFile(workspace, file, input, problems) {
     try {
@@ -56016,7 +56383,7 @@ function dedupe(items) {
 async function runPipeline(settings, deps) {
     const { log, signal } = deps;
     const plan = await log.group('Plan', async () => {
-        const planned = await planEdits(settings);
+        const planned = await planEdits(settings, { changed: deps.changed });
         logPlan(settings, planned, log);
         return planned;
     });
@@ -56287,6 +56654,8 @@ function logPlan(settings, plan, log) {
     if (plan.notSources.length) {
         log.info(`Not sources (outputs or masks of this configuration): ${plan.notSources.join(', ')}`);
     }
+    if (plan.notChanged)
+        log.info(`${plan.notChanged} matched file(s) left out: the pull request or push did not change them (only-changed)`);
     if (plan.otherShards)
         log.info(`${plan.otherShards} file(s) belong to other shards (shard ${settings.shard.index}/${settings.shard.count})`);
     for (const job of plan.jobs) {
@@ -56505,6 +56874,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
 /***/ 8611:
 /***/ ((module) => {
 
@@ -56701,6 +57077,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
 /***/ 4756:
 /***/ ((module) => {
 
@@ -56737,7 +57120,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -56749,6 +57132,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
@@ -56835,6 +57221,28 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
@@ -56847,6 +57255,69 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 		if (!module.children) module.children = [];
 /******/ 		return module;
 /******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/

@@ -3,13 +3,19 @@
  */
 import type { PipelineResult } from '../pipeline.js';
 import type { UploadedArtifact } from './artifact.js';
+import { previewUrl } from './comment.js';
+import type { Previews } from './github-delivery.js';
 import { counts } from './outputs.js';
 import { escapeCell, escapeHtml } from './escape.js';
 
 const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' } as const;
 
-/** The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded artifact, linked. */
-export function renderSummary(result: PipelineResult, artifact?: UploadedArtifact): string {
+/**
+ * The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded
+ * artifact, linked. `previews`: where the sources and outputs can be linked (committed, or pushed
+ * to the preview branch), shown as before/after images.
+ */
+export function renderSummary(result: PipelineResult, artifact?: UploadedArtifact, previews?: Previews, serverUrl = 'https://github.com'): string {
   const { settings } = result;
   const tally = counts(result);
   const lines: string[] = [];
@@ -34,12 +40,20 @@ export function renderSummary(result: PipelineResult, artifact?: UploadedArtifac
     return lines.join('\n') + '\n';
   }
   lines.push('<table>');
-  lines.push('<tr><th>Source</th><th>Outputs</th><th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>');
+  lines.push(
+    `<tr><th>Source</th><th>Outputs</th>${previews ? '<th>Before</th><th>After</th>' : ''}<th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>`
+  );
   for (const r of result.results) {
     const note = r.error ?? r.reason ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
     const cells = [
       `<code>${escapeCell(r.source)}</code>`,
       r.outputs.map(output => `<code>${escapeCell(output)}</code>`).join('<br>'),
+      ...(previews
+        ? [
+            image(previewUrl(serverUrl, previews.sourcesAt, r.source)),
+            r.status === 'edited' ? r.outputs.map(output => image(previewUrl(serverUrl, previews.outputsAt, output))).join(' ') : ''
+          ]
+        : []),
       `${STATUS_ICON[r.status]} ${r.status}`,
       r.durationMs ? `${(r.durationMs / 1000).toFixed(1)} s` : '',
       r.attempts ? String(r.attempts) : '',
@@ -49,4 +63,9 @@ export function renderSummary(result: PipelineResult, artifact?: UploadedArtifac
   }
   lines.push('</table>');
   return lines.join('\n') + '\n';
+}
+
+function image(url: string): string {
+  const href = escapeHtml(url);
+  return `<a href="${href}"><img src="${href}" width="160"></a>`;
 }

@@ -1,0 +1,185 @@
+/**
+ * End to end: dist/index.js as the runner runs it, on pull request and push
+ * events, against the stand-in edit endpoint and a loopback stand-in of GitHub's
+ * REST API (GITHUB_API_URL): commit, preview branch, sticky comment, only-changed.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startStandIn } from '../stand-in/edit-endpoint.mjs';
+import { branchFiles, branchHead, createGitState, gitRoutes, seedBranch, type GitState } from './helpers/github-git-routes.js';
+import { commentsOf, createIssuesState, issueRoutes, type IssuesState } from './helpers/github-issues-routes.js';
+import { createPullsState, pullRoutes, seedPullFiles, type PullsState } from './helpers/github-pulls-routes.js';
+import { startGitHubStandIn, type GitHubStandIn } from './helpers/github-stand-in.js';
+import { artWorkspace } from './helpers/images.js';
+import { runAction, type RunnerResult } from './helpers/runner.js';
+
+const KEY = 'sk-e2e-github-SECRET-0123456789';
+const TOKEN = 'ghs_e2eTOKEN0123456789abcdefghij';
+const REPO = 'octo/repo';
+
+type StandIn = Awaited<ReturnType<typeof startStandIn>>;
+
+let standIn: StandIn;
+let github: GitHubStandIn;
+let git: GitState;
+let issues: IssuesState;
+let pulls: PullsState;
+let workspace: string;
+
+beforeEach(async () => {
+  standIn = await startStandIn({ requireKey: KEY });
+  git = createGitState('octo', 'repo');
+  issues = createIssuesState();
+  pulls = createPullsState();
+  github = await startGitHubStandIn([...issueRoutes(issues), ...gitRoutes(git), ...pullRoutes(pulls)]);
+  workspace = artWorkspace('e2e-github-');
+  // The branch on GitHub holds the sources, as the checkout does.
+  seedBranch(git, 'feature/art', {
+    'art/logo.png': fs.readFileSync(path.join(workspace, 'art/logo.png')),
+    'art/icons/star.png': fs.readFileSync(path.join(workspace, 'art/icons/star.png'))
+  });
+});
+
+afterEach(async () => {
+  await standIn.close();
+  await github.close();
+  fs.rmSync(workspace, { recursive: true, force: true });
+});
+
+/** A pull_request event payload for PR #7 with its head on `feature/art` (in a fork when `fork`). */
+function pullRequestEvent(fork = false): object {
+  return {
+    number: 7,
+    pull_request: {
+      number: 7,
+      head: { ref: 'feature/art', sha: branchHead(git, 'feature/art'), repo: { full_name: fork ? 'someone/repo' : REPO, fork } },
+      base: { ref: 'main', repo: { full_name: REPO } }
+    }
+  };
+}
+
+function run(inputs: Record<string, string>, event: object, eventName = 'pull_request'): Promise<RunnerResult> {
+  return runAction(
+    workspace,
+    {
+      images: 'art/**/*.png',
+      prompt: 'Make {name} look hand-drawn',
+      'api-key': KEY,
+      endpoint: standIn.url,
+      'upload-artifact': 'false',
+      'github-token': TOKEN,
+      ...inputs
+    },
+    {
+      event,
+      eventName,
+      env: { GITHUB_API_URL: github.url, GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: 'f'.repeat(40), GITHUB_RUN_ID: '42' }
+    }
+  );
+}
+
+/** Nothing secret in what the run printed or wrote. */
+function expectNoSecrets(result: RunnerResult): void {
+  const shown = result.stdout.split('\n').filter(line => !line.startsWith('::add-mask::'));
+  for (const text of [shown.join('\n'), result.stderr, result.summary, JSON.stringify(result.outputs), JSON.stringify(issues.comments)]) {
+    expect(text).not.toContain(KEY);
+    expect(text).not.toContain(TOKEN);
+  }
+}
+
+describe('on a pull request', () => {
+  it('commits the outputs and the manifest in one API commit and posts the comment with previews at it; a rerun adds neither', async () => {
+    const first = await run({ commit: 'true' }, pullRequestEvent());
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe('');
+    const sha = first.outputs['commit-sha'];
+    expect(sha).toBe(branchHead(git, 'feature/art'));
+    const files = branchFiles(git, 'feature/art')!;
+    for (const output of ['art/logo.edited.png', 'art/icons/star.edited.png', '.image-edits.json']) {
+      expect(files.get(output)?.equals(fs.readFileSync(path.join(workspace, output)))).toBe(true);
+    }
+    expect(git.commits.get(sha)?.message).toBe('Edit 2 image(s) with gpt-image-1');
+
+    const [comment] = commentsOf(issues, REPO, 7);
+    expect(first.outputs['comment-url']).toContain(`#issuecomment-${comment.id}`);
+    expect(comment.body).toContain('<!-- image-edit-preview:image-edit-preview -->');
+    expect(comment.body).toContain(`https://github.com/octo/repo/blob/${sha}/art/logo.edited.png?raw=true`);
+    expect(comment.body).toContain(`https://github.com/octo/repo/blob/${sha}/art/logo.png?raw=true`);
+    expect(first.summary).toContain(`https://github.com/octo/repo/blob/${sha}/art/icons/star.edited.png?raw=true`);
+    expectNoSecrets(first);
+
+    // Everything is unchanged: nothing is edited, nothing committed, the same comment is updated.
+    const second = await run({ commit: 'true' }, pullRequestEvent());
+    expect(second.code).toBe(0);
+    expect(second.outputs['skipped-count']).toBe('2');
+    expect(second.outputs['commit-sha']).toBeUndefined();
+    expect(branchHead(git, 'feature/art')).toBe(sha);
+    expect(commentsOf(issues, REPO, 7)).toHaveLength(1);
+    expect(second.outputs['comment-url']).toBe(first.outputs['comment-url']);
+    expect(github.requests.filter(r => r.method === 'POST' && r.path.endsWith('/comments'))).toHaveLength(1);
+  });
+
+  it('without commit, pushes the outputs to the preview branch as pr-7/… and links them there', async () => {
+    const result = await run({ 'preview-branch': 'image-previews' }, pullRequestEvent());
+    expect(result.code).toBe(0);
+    expect(result.outputs['commit-sha']).toBeUndefined();
+    const previews = branchFiles(git, 'image-previews')!;
+    expect([...previews.keys()].sort()).toEqual(['pr-7/art/icons/star.edited.png', 'pr-7/art/logo.edited.png']);
+    const at = branchHead(git, 'image-previews');
+    const [comment] = commentsOf(issues, REPO, 7);
+    expect(comment.body).toContain(`https://github.com/octo/repo/blob/${at}/pr-7/art/logo.edited.png?raw=true`);
+    // The sources are shown at the pull request's head commit.
+    expect(comment.body).toContain(`https://github.com/octo/repo/blob/${branchHead(git, 'feature/art')}/art/logo.png?raw=true`);
+    // The PR's own branch is untouched.
+    expect(branchFiles(git, 'feature/art')!.has('art/logo.edited.png')).toBe(false);
+  });
+
+  it('from a fork, where GitHub refuses the read-only token: warnings that say so, the step still succeeds', async () => {
+    github.failNext('POST', /\/issues\/7\/comments$/, { status: 403, body: { message: 'Resource not accessible by integration' } });
+    const result = await run({ commit: 'true' }, pullRequestEvent(true));
+    expect(result.code).toBe(0);
+    expect(result.outputs['edited-count']).toBe('2');
+    expect(result.stdout).toMatch(/::warning::The outputs are not committed: this is a pull request from a fork \(someone\/repo\)/);
+    expect(result.stdout).toMatch(/::warning::GitHub refused to comment on pull request #7 \(HTTP 403: Resource not accessible by integration\)\. This is a pull request from a fork/);
+    expect(result.outputs['comment-url']).toBeUndefined();
+    expect(git.commits.size).toBe(1);
+    expect(result.summary).toContain('art/logo.edited.png');
+    expectNoSecrets(result);
+  });
+
+  it('only-changed: only the images the pull request adds or modifies are sources', async () => {
+    seedPullFiles(pulls, {
+      repo: REPO,
+      number: 7,
+      files: [
+        { filename: 'art/icons/star.png', status: 'modified' },
+        { filename: 'art/old.png', status: 'removed' },
+        { filename: 'README.md', status: 'modified' }
+      ]
+    });
+    const result = await run({ 'only-changed': 'true', comment: 'never' }, pullRequestEvent());
+    expect(result.code).toBe(0);
+    const results = JSON.parse(result.outputs.results) as Array<{ source: string; status: string }>;
+    expect(results.map(r => [r.source, r.status])).toEqual([['art/icons/star.png', 'edited']]);
+    expect(fs.existsSync(path.join(workspace, 'art/logo.edited.png'))).toBe(false);
+    expect(result.stdout).toContain('1 matched file(s) left out: the pull request or push did not change them (only-changed)');
+    expect(commentsOf(issues, REPO, 7)).toHaveLength(0);
+  });
+});
+
+describe('on other events', () => {
+  it('comment auto on workflow_dispatch sends nothing to GitHub', async () => {
+    const result = await run({}, {}, 'workflow_dispatch');
+    expect(result.code).toBe(0);
+    expect(result.outputs['edited-count']).toBe('2');
+    expect(github.requests).toEqual([]);
+  });
+
+  it('only-changed on a push that created its branch: a warning, and every matched image is a source', async () => {
+    const result = await run({ 'only-changed': 'true' }, { before: '0'.repeat(40), after: 'a'.repeat(40) }, 'push');
+    expect(result.code).toBe(0);
+    expect(result.outputs['edited-count']).toBe('2');
+    expect(result.stdout).toMatch(/::warning::only-changed: .*every matched image is a source/);
+  });
+});
