@@ -9,7 +9,7 @@
  *   seedComment(state, { repo: 'octo/repo', issue: 7, body: 'hello' });
  *   const github = await startGitHubStandIn(issueRoutes(state));
  */
-import type { GitHubRequest, Route, RouteAnswer } from './github-stand-in.js';
+import { apiBase, paging, withPageLinks, type GitHubRequest, type Route, type RouteAnswer } from './github-stand-in.js';
 
 /** The author of a comment, as GitHub shows it. */
 export interface CommentUser {
@@ -134,14 +134,10 @@ export function issueRoutes(state: IssuesState = createIssuesState()): Route[] {
       handle(request, match) {
         const repo = `${match[1]}/${match[2]}`;
         const all = commentsOf(state, repo, Number(match[3]));
-        const perPage = Math.min(Math.max(Number(request.query.get('per_page') ?? 30) || 30, 1), 100);
-        const page = Math.max(Number(request.query.get('page') ?? 1) || 1, 1);
+        const { perPage, page } = paging(request);
         const last = Math.max(Math.ceil(all.length / perPage), 1);
         const slice = all.slice((page - 1) * perPage, page * perPage);
-        const headers: Record<string, string> = {};
-        const links = pageLinks(request, perPage, page, last);
-        if (links) headers.link = links;
-        return { status: 200, body: slice.map(c => commentAnswer(state, apiBase(request), c)), headers };
+        return withPageLinks(request, perPage, page, last, { status: 200, body: slice.map(c => commentAnswer(state, apiBase(request), c)) });
       }
     },
     {
@@ -189,26 +185,6 @@ export function issueRoutes(state: IssuesState = createIssuesState()): Route[] {
       }
     }
   ];
-}
-
-/** The API base the client used (so that `link` and `url` fields point back at the stand-in). */
-function apiBase(request: GitHubRequest): string {
-  return `http://${request.headers.host ?? '127.0.0.1'}`;
-}
-
-/** GitHub's `link` header: next/last (and prev/first after the first page); undefined for a single page. */
-function pageLinks(request: GitHubRequest, perPage: number, page: number, last: number): string | undefined {
-  const at = (n: number): string => {
-    const query = new URLSearchParams(request.query);
-    query.set('per_page', String(perPage));
-    query.set('page', String(n));
-    return `<${apiBase(request)}${request.path}?${query.toString()}>`;
-  };
-  const links: string[] = [];
-  if (page > 1) links.push(`${at(page - 1)}; rel="prev"`);
-  if (page < last) links.push(`${at(page + 1)}; rel="next"`, `${at(last)}; rel="last"`);
-  if (page > 1) links.push(`${at(1)}; rel="first"`);
-  return links.length ? links.join(', ') : undefined;
 }
 
 /** 422 as GitHub answers a missing or too long body; undefined when the body is fine. */

@@ -19,7 +19,7 @@
  *   const github = await startGitHubStandIn(pullRoutes(state));
  */
 import { createHash } from 'node:crypto';
-import type { GitHubRequest, Route, RouteAnswer } from './github-stand-in.js';
+import { apiBase, paging, withPageLinks, type GitHubRequest, type Route, type RouteAnswer } from './github-stand-in.js';
 
 /** GitHub's file statuses in a diff entry. */
 export type DiffStatus = 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
@@ -106,7 +106,7 @@ export function pullRoutes(state: PullsState = createPullsState()): Route[] {
         const last = Math.max(Math.ceil(listed.length / perPage), 1);
         const slice = listed.slice((page - 1) * perPage, page * perPage);
         const headSha = fakeSha(`${repo}#${match[3]}`);
-        return withLinks(request, perPage, page, last, {
+        return withPageLinks(request, perPage, page, last, {
           status: 200,
           body: slice.map(f => diffEntry(state, apiBase(request), repo, headSha, f))
         });
@@ -155,7 +155,7 @@ export function pullRoutes(state: PullsState = createPullsState()): Route[] {
           files: files.map(f => diffEntry(state, base_, repo, head, f))
         };
         const answer: RouteAnswer = { status: 200, body };
-        return paged ? withLinks(request, perPage, page, lastPage, answer) : answer;
+        return paged ? withPageLinks(request, perPage, page, lastPage, answer) : answer;
       }
     }
   ];
@@ -190,33 +190,6 @@ function commitAnswer(state: PullsState, apiBase: string, repo: string, sha: str
     html_url: `${state.serverUrl}/${repo}/commit/${sha}`,
     parents: []
   };
-}
-
-/** `per_page` (default 30, at most 100) and `page` (from 1), as GitHub reads them. */
-function paging(request: GitHubRequest): { perPage: number; page: number } {
-  const perPage = Math.min(Math.max(Number(request.query.get('per_page') ?? 30) || 30, 1), 100);
-  const page = Math.max(Number(request.query.get('page') ?? 1) || 1, 1);
-  return { perPage, page };
-}
-
-/** The API base the client used (so that `link` and `url` fields point back at the stand-in). */
-function apiBase(request: GitHubRequest): string {
-  return `http://${request.headers.host ?? '127.0.0.1'}`;
-}
-
-/** Adds GitHub's `link` header (prev/next/last/first) to `answer` when there is more than one page. */
-function withLinks(request: GitHubRequest, perPage: number, page: number, last: number, answer: RouteAnswer): RouteAnswer {
-  const at = (n: number): string => {
-    const query = new URLSearchParams(request.query);
-    query.set('per_page', String(perPage));
-    query.set('page', String(n));
-    return `<${apiBase(request)}${request.path}?${query.toString()}>`;
-  };
-  const links: string[] = [];
-  if (page > 1) links.push(`${at(page - 1)}; rel="prev"`);
-  if (page < last) links.push(`${at(page + 1)}; rel="next"`, `${at(last)}; rel="last"`);
-  if (page > 1) links.push(`${at(1)}; rel="first"`);
-  return links.length ? { ...answer, headers: { ...answer.headers, link: links.join(', ') } } : answer;
 }
 
 function notFound(): RouteAnswer {

@@ -100,6 +100,33 @@ export async function startGitHubStandIn(routes: Route[]): Promise<GitHubStandIn
   };
 }
 
+/** `per_page` (default 30, at most 100) and `page` (from 1), as GitHub reads them. */
+export function paging(request: GitHubRequest): { perPage: number; page: number } {
+  const perPage = Math.min(Math.max(Number(request.query.get('per_page') ?? 30) || 30, 1), 100);
+  const page = Math.max(Number(request.query.get('page') ?? 1) || 1, 1);
+  return { perPage, page };
+}
+
+/** The API base the client used (so that `link` and `url` fields point back at the stand-in). */
+export function apiBase(request: GitHubRequest): string {
+  return `http://${request.headers.host ?? '127.0.0.1'}`;
+}
+
+/** Adds GitHub's `link` header (prev/next/last/first) to `answer` when there is more than one page. */
+export function withPageLinks(request: GitHubRequest, perPage: number, page: number, last: number, answer: RouteAnswer): RouteAnswer {
+  const at = (n: number): string => {
+    const query = new URLSearchParams(request.query);
+    query.set('per_page', String(perPage));
+    query.set('page', String(n));
+    return `<${apiBase(request)}${request.path}?${query.toString()}>`;
+  };
+  const links: string[] = [];
+  if (page > 1) links.push(`${at(page - 1)}; rel="prev"`);
+  if (page < last) links.push(`${at(page + 1)}; rel="next"`, `${at(last)}; rel="last"`);
+  if (page > 1) links.push(`${at(1)}; rel="first"`);
+  return links.length ? { ...answer, headers: { ...answer.headers, link: links.join(', ') } } : answer;
+}
+
 function send(res: http.ServerResponse, answer: RouteAnswer): void {
   const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
   res.writeHead(answer.status, {
