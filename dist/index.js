@@ -46900,6 +46900,15 @@ async function commitOutputs(result, context, github, log) {
         log.warning(`The outputs are not committed: this is a pull request from a fork (${pr.headRepo || 'a deleted fork'}), whose branch ${branch} this workflow's token cannot write. The artifact and the job summary still carry the results.`);
         return undefined;
     }
+    if (options.commitMethod === 'git' && pr) {
+        // On a pull request, actions/checkout checks out the merge commit (refs/pull/N/merge): pushing
+        // it would put a merge of the base into the branch. The branch itself must be checked out.
+        const head = await gitRunner(settings.workspace)(['rev-parse', 'HEAD']);
+        if (head.code === 0 && head.stdout.trim() === context.sha && context.sha !== pr.headSha) {
+            log.warning(`The outputs are not committed: the workspace is at the pull request's merge commit ${context.sha.slice(0, 7)}, not at its branch ${branch}. Check the branch out (actions/checkout with ref: \${{ github.head_ref }}), or use commit-method: api.`);
+            return undefined;
+        }
+    }
     const files = [...result.outputFiles];
     if (settings.manifest && external_node_fs_.existsSync(external_node_path_.join(settings.workspace, settings.manifest)))
         files.push(settings.manifest);

@@ -4,7 +4,9 @@
  * REST API (GITHUB_API_URL): commit, preview branch, sticky comment, only-changed.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { startStandIn } from '../stand-in/edit-endpoint.mjs';
 import { branchFiles, branchHead, createGitState, gitRoutes, seedBranch, type GitState } from './helpers/github-git-routes.js';
@@ -59,7 +61,12 @@ function pullRequestEvent(fork = false): object {
   };
 }
 
-function run(inputs: Record<string, string>, event: object, eventName = 'pull_request'): Promise<RunnerResult> {
+function run(
+  inputs: Record<string, string>,
+  event: object,
+  eventName = 'pull_request',
+  env: Record<string, string> = {}
+): Promise<RunnerResult> {
   return runAction(
     workspace,
     {
@@ -74,7 +81,7 @@ function run(inputs: Record<string, string>, event: object, eventName = 'pull_re
     {
       event,
       eventName,
-      env: { GITHUB_API_URL: github.url, GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: 'f'.repeat(40), GITHUB_RUN_ID: '42' }
+      env: { GITHUB_API_URL: github.url, GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: 'f'.repeat(40), GITHUB_RUN_ID: '42', ...env }
     }
   );
 }
@@ -181,5 +188,63 @@ describe('on other events', () => {
     expect(result.code).toBe(0);
     expect(result.outputs['edited-count']).toBe('2');
     expect(result.stdout).toMatch(/::warning::only-changed: .*every matched image is a source/);
+  });
+});
+
+describe('commit-method: git', () => {
+  /** Makes the workspace a clone of a bare origin with the sources committed on main; returns git(). */
+  function gitWorkspace(): { git: (...args: string[]) => string; origin: string } {
+    const origin = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-origin-'));
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'init.defaultBranch=main', ...args], {
+        cwd: workspace,
+        encoding: 'utf8'
+      }).trim();
+    execFileSync('git', ['init', '--bare', '-b', 'main', origin]);
+    git('init', '-b', 'main');
+    git('add', '.');
+    git('commit', '-m', 'sources');
+    git('remote', 'add', 'origin', origin);
+    git('push', 'origin', 'main');
+    return { git, origin };
+  }
+
+  it('on a push: commits the outputs and the manifest with the git CLI and pushes them', async () => {
+    const { git, origin } = gitWorkspace();
+    try {
+      // A HOME without a global git config, as on a fresh runner: the commit is the bot's.
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-home-'));
+      const result = await run({ commit: 'true', 'commit-method': 'git', 'github-token': '' }, {}, 'push', {
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_SHA: git('rev-parse', 'HEAD'),
+        HOME: home
+      });
+      fs.rmSync(home, { recursive: true, force: true });
+      expect(result.code).toBe(0);
+      const pushed = execFileSync('git', ['--git-dir', origin, 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
+      expect(result.outputs['commit-sha']).toBe(pushed);
+      const tree = execFileSync('git', ['--git-dir', origin, 'ls-tree', '-r', '--name-only', 'main'], { encoding: 'utf8' }).split('\n');
+      expect(tree).toEqual(expect.arrayContaining(['.image-edits.json', 'art/icons/star.edited.png', 'art/logo.edited.png']));
+      expect(execFileSync('git', ['--git-dir', origin, 'log', '-1', '--format=%s%n%an', 'main'], { encoding: 'utf8' }).trim()).toBe(
+        'Edit 2 image(s) with gpt-image-1\ngithub-actions[bot]'
+      );
+      expect(github.requests).toEqual([]);
+    } finally {
+      fs.rmSync(origin, { recursive: true, force: true });
+    }
+  });
+
+  it("on a pull request checked out at its merge commit: a warning that says how to check out the branch, no push", async () => {
+    const { git, origin } = gitWorkspace();
+    try {
+      const merge = git('rev-parse', 'HEAD');
+      const result = await run({ commit: 'true', 'commit-method': 'git', comment: 'never' }, pullRequestEvent(), 'pull_request', { GITHUB_SHA: merge });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("::warning::The outputs are not committed: the workspace is at the pull request's merge commit");
+      expect(result.outputs['commit-sha']).toBeUndefined();
+      expect(execFileSync('git', ['--git-dir', origin, 'rev-parse', 'main'], { encoding: 'utf8' }).trim()).toBe(merge);
+    } finally {
+      fs.rmSync(origin, { recursive: true, force: true });
+    }
   });
 });
