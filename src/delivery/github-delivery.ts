@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createGitHubClient, type GitHubClient, type GitHubContext } from '../github.js';
+import { createGitHubClient, describeApiError, type GitHubClient, type GitHubContext } from '../github.js';
 import type { Log } from '../log.js';
 import type { PipelineResult } from '../pipeline.js';
 import type { UploadedArtifact } from './artifact.js';
@@ -40,54 +40,57 @@ export async function deliverToGitHub(
   const github = (): Promise<GitHubClient> => (client ??= createGitHubClient(options.token, context));
   const delivered: GitHubDelivered = {};
 
-  const written = result.outputFiles.length > 0 && !result.settings.dryRun;
-  if (options.commit && written) {
-    const commit = await commitOutputs(result, context, github, log);
-    if (commit) {
-      if (commit.created) delivered.commitSha = commit.sha;
-      const at = { repo: `${context.owner}/${context.repo}`, sha: commit.sha };
-      delivered.previews = { sourcesAt: at, outputsAt: at };
+  await warnOnError(log, 'The outputs were neither committed nor pushed for previews', async () => {
+    const written = result.outputFiles.length > 0 && !result.settings.dryRun;
+    if (options.commit && written) {
+      const commit = await commitOutputs(result, context, github, log);
+      if (commit) {
+        if (commit.created) delivered.commitSha = commit.sha;
+        const at = { repo: `${context.owner}/${context.repo}`, sha: commit.sha };
+        delivered.previews = { sourcesAt: at, outputsAt: at };
+      }
+    } else if (options.previewBranch && written && context.pullRequest && options.token) {
+      const pr = context.pullRequest;
+      const pushed = await commitWithApi(
+        await github(),
+        context,
+        {
+          branch: options.previewBranch,
+          message: `Previews of ${result.outputFiles.length} edited image(s) for #${pr.number}`,
+          files: result.outputFiles.map(output => ({ path: previewPath(pr.number, output), absolute: path.join(result.settings.workspace, output) })),
+          createBranch: true
+        },
+        log
+      );
+      if (pushed) {
+        delivered.previews = {
+          sourcesAt: { repo: pr.headRepo || `${context.owner}/${context.repo}`, sha: pr.headSha || context.sha },
+          outputsAt: { repo: `${context.owner}/${context.repo}`, sha: pushed.sha, pathPrefix: `pr-${pr.number}` }
+        };
+      }
+    } else if (options.previewBranch && written && !options.commit) {
+      log.info(`preview-branch: nothing pushed to ${options.previewBranch}: ${context.pullRequest ? 'github-token is empty' : 'this run is not for a pull request'}`);
     }
-  } else if (options.previewBranch && written && context.pullRequest && options.token) {
-    const pr = context.pullRequest;
-    const pushed = await commitWithApi(
-      await github(),
-      context,
-      {
-        branch: options.previewBranch,
-        message: `Previews of ${result.outputFiles.length} edited image(s) for #${pr.number}`,
-        files: result.outputFiles.map(output => ({ path: previewPath(pr.number, output), absolute: path.join(result.settings.workspace, output) })),
-        createBranch: true
-      },
-      log
-    );
-    if (pushed) {
-      delivered.previews = {
-        sourcesAt: { repo: pr.headRepo || `${context.owner}/${context.repo}`, sha: pr.headSha || context.sha },
-        outputsAt: { repo: `${context.owner}/${context.repo}`, sha: pushed.sha, pathPrefix: `pr-${pr.number}` }
-      };
+  });
+  await warnOnError(log, 'No preview comment', async () => {
+    const target = await commentTarget(options.comment, context, github);
+    if ('skip' in target) {
+      log.debug(`No preview comment: ${target.skip}`);
+    } else if (!options.token) {
+      log.warning(`No preview comment on pull request #${target.number}: github-token is empty`);
+    } else {
+      const body = renderComment({
+        result,
+        tag: options.commentTag,
+        context,
+        previews: delivered.previews,
+        artifactUrl: artifact?.url,
+        commitSha: delivered.commitSha
+      });
+      const comment = await upsertComment(await github(), context, target.number, options.commentTag, body, log);
+      if (comment) delivered.commentUrl = comment.url;
     }
-  } else if (options.previewBranch && written && !options.commit) {
-    log.info(`preview-branch: nothing pushed to ${options.previewBranch}: ${context.pullRequest ? 'github-token is empty' : 'this run is not for a pull request'}`);
-  }
-
-  const target = await commentTarget(options.comment, context, github);
-  if ('skip' in target) {
-    log.debug(`No preview comment: ${target.skip}`);
-  } else if (!options.token) {
-    log.warning(`No preview comment on pull request #${target.number}: github-token is empty`);
-  } else {
-    const body = renderComment({
-      result,
-      tag: options.commentTag,
-      context,
-      previews: delivered.previews,
-      artifactUrl: artifact?.url,
-      commitSha: delivered.commitSha
-    });
-    const comment = await upsertComment(await github(), context, target.number, options.commentTag, body, log);
-    if (comment) delivered.commentUrl = comment.url;
-  }
+  });
   return delivered;
 }
 
@@ -137,4 +140,13 @@ async function commitOutputs(
         );
   if (commit?.created) log.info(`Committed ${result.outputFiles.length} output image(s) to ${branch}: ${commit.sha}`);
   return commit;
+}
+
+/** Runs one delivery step: an unexpected error (the steps' own failures are warnings already) becomes a warning too. */
+async function warnOnError(log: Log, what: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    log.warning(`${what}: ${describeApiError(error)}`);
+  }
 }
