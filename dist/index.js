@@ -46339,8 +46339,8 @@ async function commentTarget(mode, context, client) {
             repo: context.repo,
             commit_sha: context.sha
         });
-        const open = data.filter(pr => pr.state === 'open');
-        const pr = open.find(p => p.head?.sha === context.sha) ?? open[0];
+        // Only a pull request whose head IS the commit: one that merely contains it (a stacked branch) is another's.
+        const pr = data.find(p => p.state === 'open' && p.head?.sha === context.sha);
         if (pr)
             return { number: pr.number };
         return { skip: `no open pull request has the commit ${context.sha.slice(0, 7)}` };
@@ -46425,19 +46425,31 @@ function renderComment(input) {
 }
 /**
  * Posts `body` as the sticky comment for `tag` on issue/pull request
- * `issueNumber`: the comment whose body holds the tag's marker (a bot's is
- * preferred when several do) is updated in place, else one is created. Returns
- * its URL and id, or undefined when GitHub refused or failed — then a warning
- * says why (plainly for a fork's read-only token). Never throws.
+ * `issueNumber`: the comment whose body STARTS with the tag's marker (as every
+ * comment this action writes does; a bot's is preferred when several do) is
+ * updated in place, else one is created. A comment that only quotes or mentions
+ * the marker is someone else's and is never touched. `create: false` or
+ * `update: false` leave that case alone (no comment is made, or the existing one
+ * is kept as it is). Returns its URL and id, or undefined when there is none or
+ * GitHub refused or failed — then a warning says why (plainly for a fork's
+ * read-only token). Never throws.
  */
-async function upsertComment(client, context, issueNumber, tag, body, log) {
+async function upsertComment(client, context, issueNumber, tag, body, log, options = {}) {
     const marker = commentMarker(tag);
     const text = body.includes(marker) ? body : `${marker}\n${body}`;
     const { owner, repo } = context;
     try {
         const comments = await client.paginate(client.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
-        const marked = comments.filter(c => typeof c.body === 'string' && c.body.includes(marker));
+        const marked = comments.filter(c => typeof c.body === 'string' && c.body.trimStart().startsWith(marker));
         const existing = marked.find(c => c.user?.type === 'Bot') ?? marked[0];
+        if (existing && options.update === false) {
+            log.info(`Kept the preview comment on pull request #${issueNumber} as it is: ${existing.html_url}`);
+            return { url: existing.html_url, id: existing.id, created: false };
+        }
+        if (!existing && options.create === false) {
+            log.info(`No preview comment on pull request #${issueNumber}: nothing to show`);
+            return undefined;
+        }
         if (existing) {
             const { data } = await client.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: text });
             log.info(`Updated the preview comment on pull request #${issueNumber}: ${data.html_url}`);
@@ -46474,7 +46486,8 @@ function renderRow(r, context, previews) {
     else {
         cells.push(outputList(r.outputs));
     }
-    cells.push(escapeCell(clip(note(r), NOTE_LIMIT)));
+    // A zero-width space after each @ keeps API text and file names from mentioning (and notifying) anyone.
+    cells.push(escapeCell(clip(note(r), NOTE_LIMIT)).replace(/@/g, '@\u200b'));
     return `<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
 }
 /** What the notes column says: the error, the skip reason, the task ids or the revised prompt. */
@@ -46643,7 +46656,8 @@ async function commitWithApi(client, context, options, log) {
 }
 /**
  * Commits `files` (workspace-relative) with the git CLI in `workspace` and pushes
- * HEAD to `branch` on `origin`: `git add`, `git commit`, `git push`; a push
+ * HEAD to `branch` on `origin` (the checked-out branch must be `branch`, else a
+ * warning and no commit): `git add`, `git commit`, `git push`; a push
  * rejected because the branch moved is followed by `git pull --rebase` and
  * another push, up to 3 times. Commits as github-actions[bot] unless the
  * repository has a user.name configured. Nothing staged → `created: false` and
@@ -46668,6 +46682,16 @@ async function commitWithGit(workspace, options, log, run = gitRunner(workspace)
     const top = await run(['rev-parse', '--show-toplevel']);
     if (top.code !== 0)
         return fail(`looking for a git repository in ${workspace} (check the repository out first, or use commit-method: api)`, top);
+    // The checked-out branch is what is committed and pushed: any other branch would get the whole checkout.
+    const current = await run(['symbolic-ref', '--quiet', '--short', 'HEAD']);
+    const on = current.code === 0 ? current.stdout.trim() : undefined;
+    if (on !== branch) {
+        const where = on === undefined
+            ? 'not on a branch (a detached checkout; on a pull request, actions/checkout checks out its merge commit)'
+            : `on the branch ${on}`;
+        log.warning(`The outputs are not committed: the workspace is ${where}, not on ${branch}, and commit-method: git commits and pushes the checked-out branch. Check ${branch} out (actions/checkout with ref: ${branch}), or use commit-method: api, which commits onto any branch without a checkout.`);
+        return undefined;
+    }
     const name = await run(['config', 'user.name']);
     const identity = name.code === 0 && name.stdout.trim() ? [] : ['-c', `user.name=${BOT_NAME}`, '-c', `user.email=${BOT_EMAIL}`];
     const git = (args) => run([...identity, ...args]);
@@ -46883,7 +46907,13 @@ async function deliverToGitHub(result, artifact, context, log) {
                 artifactUrl: artifact?.url,
                 commitSha: delivered.commitSha
             });
-            const comment = await upsertComment(await github(), context, target.number, options.commentTag, body, log);
+            // Nothing edited or failed in this run: an earlier comment (with its previews) stays as it is.
+            // No source file at all (only-changed, a PR without images): no new comment either.
+            const nothingNew = !result.settings.dryRun && result.results.every(r => r.status === 'skipped');
+            const comment = await upsertComment(await github(), context, target.number, options.commentTag, body, log, {
+                update: !nothingNew || result.results.length === 0,
+                create: result.results.length > 0
+            });
             if (comment)
                 delivered.commentUrl = comment.url;
         }
@@ -46903,15 +46933,6 @@ async function commitOutputs(result, context, github, log) {
     if (pr?.fork && !options.commitBranch) {
         log.warning(`The outputs are not committed: this is a pull request from a fork (${pr.headRepo || 'a deleted fork'}), whose branch ${branch} this workflow's token cannot write. The artifact and the job summary still carry the results.`);
         return undefined;
-    }
-    if (options.commitMethod === 'git' && pr) {
-        // On a pull request, actions/checkout checks out the merge commit (refs/pull/N/merge): pushing
-        // it would put a merge of the base into the branch. The branch itself must be checked out.
-        const head = await gitRunner(settings.workspace)(['rev-parse', 'HEAD']);
-        if (head.code === 0 && head.stdout.trim() === context.sha && context.sha !== pr.headSha) {
-            log.warning(`The outputs are not committed: the workspace is at the pull request's merge commit ${context.sha.slice(0, 7)}, not at its branch ${branch}. Check the branch out (actions/checkout with ref: \${{ github.head_ref }}), or use commit-method: api.`);
-            return undefined;
-        }
     }
     const files = [...result.outputFiles];
     if (settings.manifest && external_node_fs_.existsSync(external_node_path_.join(settings.workspace, settings.manifest)))
@@ -47004,6 +47025,8 @@ function renderSummary(result, artifact, previews, serverUrl = 'https://github.c
     }
     lines.push('<table>');
     lines.push(`<tr><th>Source</th><th>Outputs</th>${previews ? '<th>Before</th><th>After</th>' : ''}<th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>`);
+    let size = lines.join('\n').length;
+    let shown = 0;
     for (const r of result.results) {
         const note = r.error ?? r.reason ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
         const cells = [
@@ -47020,11 +47043,21 @@ function renderSummary(result, artifact, previews, serverUrl = 'https://github.c
             r.attempts ? String(r.attempts) : '',
             escapeCell(note)
         ];
-        lines.push(`<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`);
+        const row = `<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
+        size += row.length + 1;
+        if (size > SUMMARY_BUDGET) {
+            const more = result.results.length - shown;
+            lines.push('</table>', '', `… and ${more} more file${more === 1 ? '' : 's'}: the job summary has a size limit; the \`results\` output lists them all.`);
+            return lines.join('\n') + '\n';
+        }
+        lines.push(row);
+        shown++;
     }
     lines.push('</table>');
     return lines.join('\n') + '\n';
 }
+/** GitHub refuses a step summary over 1 MiB; the table stops well before (in characters, most of them ASCII). */
+const SUMMARY_BUDGET = 900_000;
 function summary_image(url) {
     const href = escapeHtml(url);
     return `<a href="${href}"><img src="${href}" width="160"></a>`;

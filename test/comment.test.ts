@@ -159,6 +159,24 @@ describe('upsertComment against the GitHub stand-in', () => {
     expect(state.comments.find(c => c.id === quoted.id)?.body).toContain('looks good');
   });
 
+  it("never takes over a person's comment that quotes or mentions the marker: a new comment is made", async () => {
+    const theirs = seedComment(state, { repo: REPO, issue: 7, body: `See ${commentMarker('image-edit-preview')} in the docs` });
+    const result = await upsertComment(client, context, 7, 'image-edit-preview', body('mine'), silentLog);
+    expect(result).toMatchObject({ created: true });
+    expect(result?.id).not.toBe(theirs.id);
+    expect(state.comments.find(c => c.id === theirs.id)?.body).toBe(`See ${commentMarker('image-edit-preview')} in the docs`);
+  });
+
+  it('update: false keeps an existing comment as it is; create: false makes none', async () => {
+    expect(await upsertComment(client, context, 7, 'image-edit-preview', body('x'), silentLog, { create: false })).toBeUndefined();
+    expect(commentsOf(state, REPO, 7)).toHaveLength(0);
+    const first = await upsertComment(client, context, 7, 'image-edit-preview', body('with previews'), silentLog, { update: false });
+    const kept = await upsertComment(client, context, 7, 'image-edit-preview', body('nothing new'), silentLog, { update: false });
+    expect(kept).toEqual({ url: first?.url, id: first?.id, created: false });
+    expect(commentsOf(state, REPO, 7).map(c => c.body)).toEqual([body('with previews')]);
+    expect(writes()).toEqual(['POST /repos/octo/repo/issues/7/comments']);
+  });
+
   it('updates a marked comment by a person when no bot has one (a personal token posted it)', async () => {
     const pat = seedComment(state, { repo: REPO, issue: 7, body: body('via PAT') });
     const result = await upsertComment(client, context, 7, 'image-edit-preview', body('again'), silentLog);
@@ -310,10 +328,10 @@ describe('commentTarget', () => {
     expect(github.requests.map(r => `${r.method} ${r.path}`)).toEqual([`GET /repos/octo/repo/commits/${SHA}/pulls`]);
   });
 
-  it('always on push: an open pull request that merely contains the commit, when none has it as head', async () => {
+  it('always on push: not a pull request that merely contains the commit (a stacked branch is another PR)', async () => {
     const context = contextFor(github.url);
     state.pulls.push({ repo: REPO, number: 4, state: 'open', headSha: 'ffff', headRef: 'other', commits: [SHA] });
-    expect(await commentTarget('always', context, lazy(context).get)).toEqual({ number: 4 });
+    expect(await commentTarget('always', context, lazy(context).get)).toEqual({ skip: `no open pull request has the commit ${SHA.slice(0, 7)}` });
   });
 
   it('always on push without an open pull request: a skip that names the commit', async () => {
@@ -408,6 +426,13 @@ describe('renderComment', () => {
     expect(text).toContain('<code>art/a.edited.png</code>');
     expect(text).toContain('<a href="https://github.com/OWNER/REPO/actions/runs/4242/artifacts/987">download the artifact to see them</a>');
     expect(text).toContain('<th>Outputs</th>');
+  });
+
+  it('keeps API text from mentioning anyone: a zero-width space follows each @ in the notes', () => {
+    const results: FileResult[] = [{ ...edited('art/r.png'), revisedPrompt: 'Ask @octo-org/admins and @someone' }];
+    const text = renderComment({ result: resultOf(results), tag: 't', context: ctx });
+    expect(text).not.toMatch(/@[A-Za-z]/);
+    expect(text).toContain('@\u200bocto-org/admins and @\u200bsomeone');
   });
 
   it('escapes hostile file names, errors and revised prompts: no broken table, no closed marker, no HTML', () => {

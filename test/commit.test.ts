@@ -430,6 +430,22 @@ describe('commitWithGit (real repositories on disk)', () => {
     expect(log.warnings).toEqual([]);
   });
 
+  it('commits nothing when another branch or no branch is checked out (it would push the whole checkout)', async () => {
+    git(work, 'push', '--quiet', 'origin', 'HEAD:refs/heads/assets');
+    const assets = git(origin, 'rev-parse', 'refs/heads/assets');
+    writeFiles(work, outputs);
+    expect(await commitWithGit(work, { branch: 'assets', message: 'Edit', files: Object.keys(outputs) }, log)).toBeUndefined();
+    expect(log.warnings[0]).toContain('the workspace is on the branch main, not on assets');
+    expect(log.warnings[0]).toContain('commit-method: api');
+
+    git(work, 'checkout', '--quiet', '--detach');
+    expect(await commitWithGit(work, { branch: 'main', message: 'Edit', files: Object.keys(outputs) }, log)).toBeUndefined();
+    expect(log.warnings[1]).toContain('the workspace is not on a branch (a detached checkout; on a pull request, actions/checkout checks out its merge commit)');
+    expect(git(origin, 'rev-parse', 'refs/heads/assets')).toBe(assets);
+    expect(git(origin, 'rev-list', '--count', 'main')).toBe('1');
+    expect(git(work, 'status', '--porcelain')).toContain('art/');
+  });
+
   it('warns when the workspace is not a git repository', async () => {
     const plain = path.join(root, 'plain');
     fs.mkdirSync(plain);

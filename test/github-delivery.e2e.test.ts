@@ -125,6 +125,9 @@ describe('on a pull request', () => {
     expect(commentsOf(issues, REPO, 7)).toHaveLength(1);
     expect(second.outputs['comment-url']).toBe(first.outputs['comment-url']);
     expect(github.requests.filter(r => r.method === 'POST' && r.path.endsWith('/comments'))).toHaveLength(1);
+    // Nothing new to show: the comment keeps the previews of the run that made them.
+    expect(github.requests.filter(r => r.method === 'PATCH' && r.path.includes('/issues/comments/'))).toHaveLength(0);
+    expect(commentsOf(issues, REPO, 7)[0].body).toContain(`https://github.com/octo/repo/blob/${sha}/art/logo.edited.png?raw=true`);
   });
 
   it('without commit, pushes the outputs to the preview branch as pr-7/… and links them there', async () => {
@@ -172,6 +175,17 @@ describe('on a pull request', () => {
     expect(fs.existsSync(path.join(workspace, 'art/logo.edited.png'))).toBe(false);
     expect(result.stdout).toContain('1 matched file(s) left out: the pull request or push did not change them (only-changed)');
     expect(commentsOf(issues, REPO, 7)).toHaveLength(0);
+  });
+});
+
+describe('only-changed on a pull request that touches no matched image', () => {
+  it('edits nothing and posts no comment', async () => {
+    seedPullFiles(pulls, { repo: REPO, number: 7, files: [{ filename: 'README.md', status: 'modified' }] });
+    const result = await run({ 'only-changed': 'true' }, pullRequestEvent());
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.outputs.results)).toEqual([]);
+    expect(commentsOf(issues, REPO, 7)).toHaveLength(0);
+    expect(result.outputs['comment-url']).toBeUndefined();
   });
 });
 
@@ -237,10 +251,14 @@ describe('commit-method: git', () => {
   it("on a pull request checked out at its merge commit: a warning that says how to check out the branch, no push", async () => {
     const { git, origin } = gitWorkspace();
     try {
+      // As actions/checkout leaves a pull request: detached at the merge commit.
+      git('checkout', '--detach');
       const merge = git('rev-parse', 'HEAD');
       const result = await run({ commit: 'true', 'commit-method': 'git', comment: 'never' }, pullRequestEvent(), 'pull_request', { GITHUB_SHA: merge });
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain("::warning::The outputs are not committed: the workspace is at the pull request's merge commit");
+      expect(result.stdout).toContain(
+        '::warning::The outputs are not committed: the workspace is not on a branch (a detached checkout; on a pull request, actions/checkout checks out its merge commit), not on feature/art'
+      );
       expect(result.outputs['commit-sha']).toBeUndefined();
       expect(execFileSync('git', ['--git-dir', origin, 'rev-parse', 'main'], { encoding: 'utf8' }).trim()).toBe(merge);
     } finally {

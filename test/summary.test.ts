@@ -117,6 +117,33 @@ describe('renderSummary', () => {
     expect(cancelled).toContain('**cancelled**');
   });
 
+  it('shows before/after images at the commit that holds them, for edited files', () => {
+    const at = { repo: 'octo/repo', sha: 'abc123' };
+    const markdown = renderSummary(resultOf(hostile.slice(1, 3)), undefined, { sourcesAt: at, outputsAt: { ...at, pathPrefix: 'pr-7' } }, 'https://github.example');
+    const [header, edited, skipped] = tableRows(markdown);
+    expect(header).toContain('<th>Before</th><th>After</th>');
+    expect(edited).toContain('src="https://github.example/octo/repo/blob/abc123/art/ok.png?raw=true"');
+    expect(edited).toContain('src="https://github.example/octo/repo/blob/abc123/pr-7/art/ok.edited-2.png?raw=true"');
+    expect(skipped).toContain('src="https://github.example/octo/repo/blob/abc123/art/same.png?raw=true"');
+    expect(skipped).not.toContain('art/same.edited.png?raw=true');
+  });
+
+  it("stays under GitHub's 1 MiB summary limit: past it, the other files are counted", () => {
+    const many: FileResult[] = Array.from({ length: 6000 }, (_, i) => ({
+      source: `art/${'deep/'.repeat(10)}file-${i}.png`,
+      status: 'edited' as const,
+      outputs: [`art/${'deep/'.repeat(10)}file-${i}.edited.png`],
+      revisedPrompt: 'r'.repeat(80),
+      durationMs: 1000,
+      attempts: 1
+    }));
+    const markdown = renderSummary(resultOf(many), undefined, { sourcesAt: { repo: 'o/r', sha: 's' }, outputsAt: { repo: 'o/r', sha: 's' } });
+    expect(Buffer.byteLength(markdown)).toBeLessThan(1024 * 1024);
+    const shown = tableRows(markdown).length - 1;
+    expect(shown).toBeGreaterThan(100);
+    expect(markdown).toContain(`… and ${6000 - shown} more files: the job summary has a size limit; the \`results\` output lists them all.`);
+  });
+
   it('says so when there are no source files', () => {
     const markdown = renderSummary(resultOf([]));
     expect(markdown).toContain('No source files.');

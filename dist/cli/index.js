@@ -46105,8 +46105,8 @@ async function commentTarget(mode, context, client) {
             repo: context.repo,
             commit_sha: context.sha
         });
-        const open = data.filter(pr => pr.state === 'open');
-        const pr = open.find(p => p.head?.sha === context.sha) ?? open[0];
+        // Only a pull request whose head IS the commit: one that merely contains it (a stacked branch) is another's.
+        const pr = data.find(p => p.state === 'open' && p.head?.sha === context.sha);
         if (pr)
             return { number: pr.number };
         return { skip: `no open pull request has the commit ${context.sha.slice(0, 7)}` };
@@ -46191,19 +46191,31 @@ function renderComment(input) {
 }
 /**
  * Posts `body` as the sticky comment for `tag` on issue/pull request
- * `issueNumber`: the comment whose body holds the tag's marker (a bot's is
- * preferred when several do) is updated in place, else one is created. Returns
- * its URL and id, or undefined when GitHub refused or failed — then a warning
- * says why (plainly for a fork's read-only token). Never throws.
+ * `issueNumber`: the comment whose body STARTS with the tag's marker (as every
+ * comment this action writes does; a bot's is preferred when several do) is
+ * updated in place, else one is created. A comment that only quotes or mentions
+ * the marker is someone else's and is never touched. `create: false` or
+ * `update: false` leave that case alone (no comment is made, or the existing one
+ * is kept as it is). Returns its URL and id, or undefined when there is none or
+ * GitHub refused or failed — then a warning says why (plainly for a fork's
+ * read-only token). Never throws.
  */
-async function upsertComment(client, context, issueNumber, tag, body, log) {
+async function upsertComment(client, context, issueNumber, tag, body, log, options = {}) {
     const marker = commentMarker(tag);
     const text = body.includes(marker) ? body : `${marker}\n${body}`;
     const { owner, repo } = context;
     try {
         const comments = await client.paginate(client.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
-        const marked = comments.filter(c => typeof c.body === 'string' && c.body.includes(marker));
+        const marked = comments.filter(c => typeof c.body === 'string' && c.body.trimStart().startsWith(marker));
         const existing = marked.find(c => c.user?.type === 'Bot') ?? marked[0];
+        if (existing && options.update === false) {
+            log.info(`Kept the preview comment on pull request #${issueNumber} as it is: ${existing.html_url}`);
+            return { url: existing.html_url, id: existing.id, created: false };
+        }
+        if (!existing && options.create === false) {
+            log.info(`No preview comment on pull request #${issueNumber}: nothing to show`);
+            return undefined;
+        }
         if (existing) {
             const { data } = await client.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: text });
             log.info(`Updated the preview comment on pull request #${issueNumber}: ${data.html_url}`);
@@ -46240,7 +46252,8 @@ function renderRow(r, context, previews) {
     else {
         cells.push(outputList(r.outputs));
     }
-    cells.push(escapeCell(clip(note(r), NOTE_LIMIT)));
+    // A zero-width space after each @ keeps API text and file names from mentioning (and notifying) anyone.
+    cells.push(escapeCell(clip(note(r), NOTE_LIMIT)).replace(/@/g, '@\u200b'));
     return `<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
 }
 /** What the notes column says: the error, the skip reason, the task ids or the revised prompt. */
@@ -46332,6 +46345,8 @@ function renderSummary(result, artifact, previews, serverUrl = 'https://github.c
     }
     lines.push('<table>');
     lines.push(`<tr><th>Source</th><th>Outputs</th>${previews ? '<th>Before</th><th>After</th>' : ''}<th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>`);
+    let size = lines.join('\n').length;
+    let shown = 0;
     for (const r of result.results) {
         const note = r.error ?? r.reason ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
         const cells = [
@@ -46348,11 +46363,21 @@ function renderSummary(result, artifact, previews, serverUrl = 'https://github.c
             r.attempts ? String(r.attempts) : '',
             escape_escapeCell(note)
         ];
-        lines.push(`<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`);
+        const row = `<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
+        size += row.length + 1;
+        if (size > SUMMARY_BUDGET) {
+            const more = result.results.length - shown;
+            lines.push('</table>', '', `… and ${more} more file${more === 1 ? '' : 's'}: the job summary has a size limit; the \`results\` output lists them all.`);
+            return lines.join('\n') + '\n';
+        }
+        lines.push(row);
+        shown++;
     }
     lines.push('</table>');
     return lines.join('\n') + '\n';
 }
+/** GitHub refuses a step summary over 1 MiB; the table stops well before (in characters, most of them ASCII). */
+const SUMMARY_BUDGET = 900_000;
 function summary_image(url) {
     const href = escape_escapeHtml(url);
     return `<a href="${href}"><img src="${href}" width="160"></a>`;

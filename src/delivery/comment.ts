@@ -88,8 +88,8 @@ export async function commentTarget(
       repo: context.repo,
       commit_sha: context.sha
     });
-    const open = data.filter(pr => pr.state === 'open');
-    const pr = open.find(p => p.head?.sha === context.sha) ?? open[0];
+    // Only a pull request whose head IS the commit: one that merely contains it (a stacked branch) is another's.
+    const pr = data.find(p => p.state === 'open' && p.head?.sha === context.sha);
     if (pr) return { number: pr.number };
     return { skip: `no open pull request has the commit ${context.sha.slice(0, 7)}` };
   } catch (error) {
@@ -174,10 +174,14 @@ export function renderComment(input: CommentInput): string {
 
 /**
  * Posts `body` as the sticky comment for `tag` on issue/pull request
- * `issueNumber`: the comment whose body holds the tag's marker (a bot's is
- * preferred when several do) is updated in place, else one is created. Returns
- * its URL and id, or undefined when GitHub refused or failed — then a warning
- * says why (plainly for a fork's read-only token). Never throws.
+ * `issueNumber`: the comment whose body STARTS with the tag's marker (as every
+ * comment this action writes does; a bot's is preferred when several do) is
+ * updated in place, else one is created. A comment that only quotes or mentions
+ * the marker is someone else's and is never touched. `create: false` or
+ * `update: false` leave that case alone (no comment is made, or the existing one
+ * is kept as it is). Returns its URL and id, or undefined when there is none or
+ * GitHub refused or failed — then a warning says why (plainly for a fork's
+ * read-only token). Never throws.
  */
 export async function upsertComment(
   client: GitHubClient,
@@ -185,15 +189,24 @@ export async function upsertComment(
   issueNumber: number,
   tag: string,
   body: string,
-  log: Log
+  log: Log,
+  options: { create?: boolean; update?: boolean } = {}
 ): Promise<{ url: string; id: number; created: boolean } | undefined> {
   const marker = commentMarker(tag);
   const text = body.includes(marker) ? body : `${marker}\n${body}`;
   const { owner, repo } = context;
   try {
     const comments = await client.paginate(client.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
-    const marked = comments.filter(c => typeof c.body === 'string' && c.body.includes(marker));
+    const marked = comments.filter(c => typeof c.body === 'string' && c.body.trimStart().startsWith(marker));
     const existing = marked.find(c => c.user?.type === 'Bot') ?? marked[0];
+    if (existing && options.update === false) {
+      log.info(`Kept the preview comment on pull request #${issueNumber} as it is: ${existing.html_url}`);
+      return { url: existing.html_url, id: existing.id, created: false };
+    }
+    if (!existing && options.create === false) {
+      log.info(`No preview comment on pull request #${issueNumber}: nothing to show`);
+      return undefined;
+    }
     if (existing) {
       const { data } = await client.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: text });
       log.info(`Updated the preview comment on pull request #${issueNumber}: ${data.html_url}`);
@@ -231,7 +244,8 @@ function renderRow(r: FileResult, context: GitHubContext, previews: CommentInput
   } else {
     cells.push(outputList(r.outputs));
   }
-  cells.push(escapeCell(clip(note(r), NOTE_LIMIT)));
+  // A zero-width space after each @ keeps API text and file names from mentioning (and notifying) anyone.
+  cells.push(escapeCell(clip(note(r), NOTE_LIMIT)).replace(/@/g, '@\u200b'));
   return `<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
 }
 

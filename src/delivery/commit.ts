@@ -167,7 +167,8 @@ export async function commitWithApi(
 
 /**
  * Commits `files` (workspace-relative) with the git CLI in `workspace` and pushes
- * HEAD to `branch` on `origin`: `git add`, `git commit`, `git push`; a push
+ * HEAD to `branch` on `origin` (the checked-out branch must be `branch`, else a
+ * warning and no commit): `git add`, `git commit`, `git push`; a push
  * rejected because the branch moved is followed by `git pull --rebase` and
  * another push, up to 3 times. Commits as github-actions[bot] unless the
  * repository has a user.name configured. Nothing staged → `created: false` and
@@ -196,6 +197,18 @@ export async function commitWithGit(
   }
   const top = await run(['rev-parse', '--show-toplevel']);
   if (top.code !== 0) return fail(`looking for a git repository in ${workspace} (check the repository out first, or use commit-method: api)`, top);
+  // The checked-out branch is what is committed and pushed: any other branch would get the whole checkout.
+  const current = await run(['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  const on = current.code === 0 ? current.stdout.trim() : undefined;
+  if (on !== branch) {
+    const where = on === undefined
+      ? 'not on a branch (a detached checkout; on a pull request, actions/checkout checks out its merge commit)'
+      : `on the branch ${on}`;
+    log.warning(
+      `The outputs are not committed: the workspace is ${where}, not on ${branch}, and commit-method: git commits and pushes the checked-out branch. Check ${branch} out (actions/checkout with ref: ${branch}), or use commit-method: api, which commits onto any branch without a checkout.`
+    );
+    return undefined;
+  }
   const name = await run(['config', 'user.name']);
   const identity = name.code === 0 && name.stdout.trim() ? [] : ['-c', `user.name=${BOT_NAME}`, '-c', `user.email=${BOT_EMAIL}`];
   const git = (args: string[]): Promise<GitRun> => run([...identity, ...args]);

@@ -11,7 +11,7 @@ import type { Log } from '../log.js';
 import type { PipelineResult } from '../pipeline.js';
 import type { UploadedArtifact } from './artifact.js';
 import { commentTarget, renderComment, upsertComment, type PreviewLocation } from './comment.js';
-import { commitMessage, commitWithApi, commitWithGit, gitRunner, previewPath, type CommitResult } from './commit.js';
+import { commitMessage, commitWithApi, commitWithGit, previewPath, type CommitResult } from './commit.js';
 
 /** Where the before and after images can be linked. */
 export interface Previews {
@@ -87,7 +87,13 @@ export async function deliverToGitHub(
         artifactUrl: artifact?.url,
         commitSha: delivered.commitSha
       });
-      const comment = await upsertComment(await github(), context, target.number, options.commentTag, body, log);
+      // Nothing edited or failed in this run: an earlier comment (with its previews) stays as it is.
+      // No source file at all (only-changed, a PR without images): no new comment either.
+      const nothingNew = !result.settings.dryRun && result.results.every(r => r.status === 'skipped');
+      const comment = await upsertComment(await github(), context, target.number, options.commentTag, body, log, {
+        update: !nothingNew || result.results.length === 0,
+        create: result.results.length > 0
+      });
       if (comment) delivered.commentUrl = comment.url;
     }
   });
@@ -114,17 +120,6 @@ async function commitOutputs(
       `The outputs are not committed: this is a pull request from a fork (${pr.headRepo || 'a deleted fork'}), whose branch ${branch} this workflow's token cannot write. The artifact and the job summary still carry the results.`
     );
     return undefined;
-  }
-  if (options.commitMethod === 'git' && pr) {
-    // On a pull request, actions/checkout checks out the merge commit (refs/pull/N/merge): pushing
-    // it would put a merge of the base into the branch. The branch itself must be checked out.
-    const head = await gitRunner(settings.workspace)(['rev-parse', 'HEAD']);
-    if (head.code === 0 && head.stdout.trim() === context.sha && context.sha !== pr.headSha) {
-      log.warning(
-        `The outputs are not committed: the workspace is at the pull request's merge commit ${context.sha.slice(0, 7)}, not at its branch ${branch}. Check the branch out (actions/checkout with ref: \${{ github.head_ref }}), or use commit-method: api.`
-      );
-      return undefined;
-    }
   }
   const files = [...result.outputFiles];
   if (settings.manifest && fs.existsSync(path.join(settings.workspace, settings.manifest))) files.push(settings.manifest);

@@ -43,6 +43,8 @@ export function renderSummary(result: PipelineResult, artifact?: UploadedArtifac
   lines.push(
     `<tr><th>Source</th><th>Outputs</th>${previews ? '<th>Before</th><th>After</th>' : ''}<th>Status</th><th>Time</th><th>Attempts</th><th>Error, reason or revised prompt</th></tr>`
   );
+  let size = lines.join('\n').length;
+  let shown = 0;
   for (const r of result.results) {
     const note = r.error ?? r.reason ?? r.revisedPrompt ?? (r.taskIds ? `task ${r.taskIds.join(', ')}` : '');
     const cells = [
@@ -59,11 +61,22 @@ export function renderSummary(result: PipelineResult, artifact?: UploadedArtifac
       r.attempts ? String(r.attempts) : '',
       escapeCell(note)
     ];
-    lines.push(`<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`);
+    const row = `<tr>${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
+    size += row.length + 1;
+    if (size > SUMMARY_BUDGET) {
+      const more = result.results.length - shown;
+      lines.push('</table>', '', `… and ${more} more file${more === 1 ? '' : 's'}: the job summary has a size limit; the \`results\` output lists them all.`);
+      return lines.join('\n') + '\n';
+    }
+    lines.push(row);
+    shown++;
   }
   lines.push('</table>');
   return lines.join('\n') + '\n';
 }
+
+/** GitHub refuses a step summary over 1 MiB; the table stops well before (in characters, most of them ASCII). */
+const SUMMARY_BUDGET = 900_000;
 
 function image(url: string): string {
   const href = escapeHtml(url);
