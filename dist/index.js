@@ -54298,7 +54298,9 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
             written.push(output);
         }
         await fingerprinting;
-        const revisedPrompt = outcome.images.find(image => image.revisedPrompt)?.revisedPrompt;
+        // API text: an endpoint that echoes the request could echo the key too.
+        const revised = outcome.images.find(image => image.revisedPrompt)?.revisedPrompt;
+        const revisedPrompt = revised === undefined ? undefined : redact(revised, settings);
         log.info(`${name}: edited → ${written.join(', ')} (${Date.now() - started} ms, ${attempts} attempt(s))`);
         return result(job, 'edited', { started, attempts, outputs: written, revisedPrompt });
     }

@@ -370,6 +370,16 @@ describe('runPipeline: dry run and cancellation', () => {
   });
 });
 
+describe('runPipeline: API text', () => {
+  it('hides the key in a revised prompt that echoes the request', async () => {
+    put('art/a.png', makePng(8, 8));
+    server = await startEditServer();
+    server.fallback = json(200, { created: 1, data: [{ b64_json: tinyPng(2, 2, 1).toString('base64'), revised_prompt: `as asked with key ${KEY}` }] });
+    const result = await run(await settingsFor(server.url().href, { model: 'gpt-image-1' }));
+    expect(result.results[0].revisedPrompt).toBe('as asked with key ***');
+  });
+});
+
 describe('redact', () => {
   it('hides every occurrence of the key', () => {
     expect(redact(`a ${KEY} b ${KEY}`, { apiKey: KEY })).toBe('a *** b ***');
