@@ -45,6 +45,11 @@ export async function loadManifest(file: string): Promise<Manifest> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyManifest();
     throw new Error(`Could not read the manifest ${file}: ${(error as Error).message}`, { cause: error });
   }
+  return parseManifest(text, file);
+}
+
+/** A manifest from its text; throws an Error naming `file` and what is wrong (see loadManifest). */
+export function parseManifest(text: string, file: string): Manifest {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -77,6 +82,24 @@ export async function loadManifest(file: string): Promise<Manifest> {
  */
 export async function saveManifest(file: string, manifest: Manifest): Promise<void> {
   await writeFileAtomic(file, new TextEncoder().encode(formatManifest(manifest)));
+}
+
+/**
+ * The text of `ours` merged into `theirs` (the manifest on the branch, e.g. written meanwhile by
+ * another shard): every entry of both, ours winning for a source in both. A missing or unreadable
+ * `theirs` gives `ours` as it is.
+ */
+export function mergeManifestText(theirs: string | undefined, ours: string, file: string): string {
+  if (theirs === undefined) return ours;
+  let base: Manifest;
+  try {
+    base = parseManifest(theirs, file);
+  } catch {
+    return ours;
+  }
+  const mine = parseManifest(ours, file);
+  for (const [source, entry] of Object.entries(mine.entries)) base.entries[source] = entry;
+  return formatManifest(base);
 }
 
 /** The exact text `saveManifest` writes. */

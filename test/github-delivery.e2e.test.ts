@@ -178,6 +178,24 @@ describe('on a pull request', () => {
   });
 });
 
+describe('shards committing to one branch', () => {
+  it("keeps every shard's manifest entries (each commit merges the manifest on the branch)", async () => {
+    const push = { GITHUB_REF: 'refs/heads/feature/art', GITHUB_SHA: branchHead(git, 'feature/art')! };
+    const sources = new Set<string>();
+    for (const shard of ['1/2', '2/2']) {
+      // Each job starts from the same checkout: no outputs, no manifest.
+      fs.rmSync(path.join(workspace, '.image-edits.json'), { force: true });
+      for (const output of ['art/logo.edited.png', 'art/icons/star.edited.png']) fs.rmSync(path.join(workspace, output), { force: true });
+      const result = await run({ commit: 'true', shard }, {}, 'push', push);
+      expect(result.code).toBe(0);
+      for (const r of JSON.parse(result.outputs.results) as Array<{ source: string }>) sources.add(r.source);
+    }
+    expect([...sources].sort()).toEqual(['art/icons/star.png', 'art/logo.png']);
+    const manifest = JSON.parse(branchFiles(git, 'feature/art')!.get('.image-edits.json')!.toString('utf8'));
+    expect(Object.keys(manifest.entries).sort()).toEqual(['art/icons/star.png', 'art/logo.png']);
+  });
+});
+
 describe('only-changed on a pull request that touches no matched image', () => {
   it('edits nothing and posts no comment', async () => {
     seedPullFiles(pulls, { repo: REPO, number: 7, files: [{ filename: 'README.md', status: 'modified' }] });

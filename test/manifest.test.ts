@@ -7,6 +7,7 @@ import {
   fingerprint,
   formatManifest,
   loadManifest,
+  mergeManifestText,
   recordedOutputs,
   saveManifest,
   stableJson,
@@ -100,6 +101,26 @@ describe('loadManifest / saveManifest', () => {
     const full = await file(name, text);
     await expect(loadManifest(full)).rejects.toThrow(expected);
     await expect(loadManifest(full)).rejects.toThrow(full);
+  });
+});
+
+describe('mergeManifestText', () => {
+  const entry = (fingerprint: string, output: string) => ({ fingerprint: fingerprint.repeat(64), outputs: [output], editedAt: '2026-01-01T00:00:00.000Z' });
+  const text = (entries: Record<string, ReturnType<typeof entry>>) => formatManifest({ version: 1, entries });
+
+  it("keeps the other job's entries and ours, ours winning for a source in both", () => {
+    const theirs = text({ 'a.png': entry('a', 'a.e.png'), 'b.png': entry('b', 'b.e.png') });
+    const ours = text({ 'b.png': entry('c', 'b.e.png'), 'c.png': entry('d', 'c.e.png') });
+    expect(mergeManifestText(theirs, ours, 'm.json')).toBe(
+      text({ 'a.png': entry('a', 'a.e.png'), 'b.png': entry('c', 'b.e.png'), 'c.png': entry('d', 'c.e.png') })
+    );
+  });
+
+  it('gives ours as it is when there is none on the branch, or it cannot be read', () => {
+    const ours = text({ 'c.png': entry('d', 'c.e.png') });
+    expect(mergeManifestText(undefined, ours, 'm.json')).toBe(ours);
+    expect(mergeManifestText('not json', ours, 'm.json')).toBe(ours);
+    expect(mergeManifestText('{"version": 2, "entries": {}}', ours, 'm.json')).toBe(ours);
   });
 });
 

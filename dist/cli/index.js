@@ -55782,6 +55782,10 @@ async function loadManifest(file) {
             return emptyManifest();
         throw new Error(`Could not read the manifest ${file}: ${error.message}`, { cause: error });
     }
+    return parseManifest(text, file);
+}
+/** A manifest from its text; throws an Error naming `file` and what is wrong (see loadManifest). */
+function parseManifest(text, file) {
     let data;
     try {
         data = JSON.parse(text);
@@ -55820,6 +55824,26 @@ async function loadManifest(file) {
  */
 async function saveManifest(file, manifest) {
     await writeFileAtomic(file, new TextEncoder().encode(formatManifest(manifest)));
+}
+/**
+ * The text of `ours` merged into `theirs` (the manifest on the branch, e.g. written meanwhile by
+ * another shard): every entry of both, ours winning for a source in both. A missing or unreadable
+ * `theirs` gives `ours` as it is.
+ */
+function mergeManifestText(theirs, ours, file) {
+    if (theirs === undefined)
+        return ours;
+    let base;
+    try {
+        base = parseManifest(theirs, file);
+    }
+    catch {
+        return ours;
+    }
+    const mine = parseManifest(ours, file);
+    for (const [source, entry] of Object.entries(mine.entries))
+        base.entries[source] = entry;
+    return formatManifest(base);
 }
 /** The exact text `saveManifest` writes. */
 function formatManifest(manifest) {

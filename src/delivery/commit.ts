@@ -90,7 +90,18 @@ export function redactCredentials(text: string): string {
 export async function commitWithApi(
   client: GitHubClient,
   context: GitHubContext,
-  options: { branch: string; message: string; files: CommitFile[]; createBranch?: boolean; maxFileBytes?: number },
+  options: {
+    branch: string;
+    message: string;
+    files: CommitFile[];
+    createBranch?: boolean;
+    maxFileBytes?: number;
+    /**
+     * A file (one of `files`) whose content is combined with the branch's version at each attempt
+     * (the manifest: another shard may have committed its own meanwhile) instead of replacing it.
+     */
+    merge?: { path: string; combine(current: Buffer | undefined, ours: Buffer): Buffer };
+  },
   log: Log
 ): Promise<CommitResult | undefined> {
   const { branch } = options;
@@ -138,8 +149,20 @@ export async function commitWithApi(
       }
       step = `reading commit ${head} of ${branch}`;
       const parent = await client.rest.git.getCommit({ ...repo, commit_sha: head });
+      let treeEntries = entries;
+      if (options.merge) {
+        const { path: mergePath, combine } = options.merge;
+        const ours = files.find(file => file.path === mergePath);
+        if (ours) {
+          step = `merging ${mergePath} with the one on ${branch}`;
+          const current = await readFileAt(client, repo, parent.data.tree.sha, mergePath);
+          const merged = combine(current, fs.readFileSync(ours.absolute));
+          const blob = await client.rest.git.createBlob({ ...repo, content: merged.toString('base64'), encoding: 'base64' });
+          treeEntries = entries.map(entry => (entry.path === mergePath ? { ...entry, sha: blob.data.sha } : entry));
+        }
+      }
       step = `building the tree on ${branch}`;
-      const tree = await client.rest.git.createTree({ ...repo, base_tree: parent.data.tree.sha, tree: entries });
+      const tree = await client.rest.git.createTree({ ...repo, base_tree: parent.data.tree.sha, tree: treeEntries });
       if (tree.data.sha === parent.data.tree.sha) {
         log.info(`Commit to ${branch}: nothing changed (the ${files.length} file(s) are already there at ${head}).`);
         return { sha: head, created: false };
@@ -329,6 +352,26 @@ async function createBlobs(
 }
 
 /** The branch's head commit, or undefined when the branch does not exist (404). */
+/** The bytes of `filePath` in the tree `treeSha`, or undefined when it is not there (as a file). */
+async function readFileAt(client: GitHubClient, repo: { owner: string; repo: string }, treeSha: string, filePath: string): Promise<Buffer | undefined> {
+  let sha = treeSha;
+  const names = filePath.split('/');
+  for (const [index, name] of names.entries()) {
+    const { data } = await client.rest.git.getTree({ ...repo, tree_sha: sha });
+    const entry = data.tree.find(item => item.path === name);
+    if (!entry?.sha) return undefined;
+    if (index < names.length - 1) {
+      if (entry.type !== 'tree') return undefined;
+      sha = entry.sha;
+      continue;
+    }
+    if (entry.type !== 'blob') return undefined;
+    const blob = await client.rest.git.getBlob({ ...repo, file_sha: entry.sha });
+    return Buffer.from(blob.data.content, blob.data.encoding === 'base64' ? 'base64' : 'utf8');
+  }
+  return undefined;
+}
+
 async function getBranchHead(client: GitHubClient, repo: { owner: string; repo: string }, branch: string): Promise<string | undefined> {
   try {
     const ref = await client.rest.git.getRef({ ...repo, ref: `heads/${branch}` });

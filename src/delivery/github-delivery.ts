@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createGitHubClient, describeApiError, type GitHubClient, type GitHubContext } from '../github.js';
 import type { Log } from '../log.js';
+import { mergeManifestText } from '../manifest.js';
 import type { PipelineResult } from '../pipeline.js';
 import type { UploadedArtifact } from './artifact.js';
 import { commentTarget, renderComment, upsertComment, type PreviewLocation } from './comment.js';
@@ -122,7 +123,8 @@ async function commitOutputs(
     return undefined;
   }
   const files = [...result.outputFiles];
-  if (settings.manifest && fs.existsSync(path.join(settings.workspace, settings.manifest))) files.push(settings.manifest);
+  const manifest = settings.manifest && path.posix.normalize(settings.manifest.replace(/\\/g, '/'));
+  if (manifest && fs.existsSync(path.join(settings.workspace, manifest))) files.push(manifest);
   const message = commitMessage(options.commitMessage, { count: result.outputFiles.length, model: settings.params.model });
   const commit =
     options.commitMethod === 'git'
@@ -130,7 +132,13 @@ async function commitOutputs(
       : await commitWithApi(
           await github(),
           context,
-          { branch, message, files: files.map(file => ({ path: file, absolute: path.join(settings.workspace, file) })) },
+          {
+            branch,
+            message,
+            files: files.map(file => ({ path: file, absolute: path.join(settings.workspace, file) })),
+            // Another job (a shard) may have committed its manifest meanwhile: keep its entries.
+            merge: manifest ? { path: manifest, combine: (current, ours) => mergeManifestBytes(current, ours, manifest) } : undefined
+          },
           log
         );
   if (commit?.created) log.info(`Committed ${result.outputFiles.length} output image(s) to ${branch}: ${commit.sha}`);
@@ -144,4 +152,8 @@ async function warnOnError(log: Log, what: string, step: () => Promise<void>): P
   } catch (error) {
     log.warning(`${what}: ${describeApiError(error)}`);
   }
+}
+
+function mergeManifestBytes(current: Buffer | undefined, ours: Buffer, file: string): Buffer {
+  return Buffer.from(mergeManifestText(current?.toString('utf8'), ours.toString('utf8'), file), 'utf8');
 }

@@ -196,6 +196,15 @@ export function gitRoutes(state: GitState = createGitState()): Route[] {
     },
     {
       method: 'GET',
+      pattern: new RegExp(`${repoPath}/blobs/([0-9a-f]{40})$`),
+      handle: (_req, m) => {
+        const content = state.blobs.get(m[3]);
+        if (!content) return notFound();
+        return { status: 200, body: { sha: m[3], size: content.length, encoding: 'base64', content: content.toString('base64'), url: `${apiBase(state)}/git/blobs/${m[3]}` } };
+      }
+    },
+    {
+      method: 'GET',
       pattern: new RegExp(`${repoPath}/commits/([0-9a-f]{40})$`),
       handle: (_req, m) => (state.commits.has(m[3]) ? { status: 200, body: commitBody(state, m[3]) } : notFound())
     },
