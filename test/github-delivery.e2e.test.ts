@@ -207,6 +207,15 @@ describe('only-changed on a pull request that touches no matched image', () => {
   });
 });
 
+describe('dry run', () => {
+  it('on a pull request: nothing is sent to GitHub either', async () => {
+    const result = await run({ 'dry-run': 'true', 'api-key': '', commit: 'true', 'preview-branch': 'image-previews' }, pullRequestEvent());
+    expect(result.code).toBe(0);
+    expect(result.outputs['skipped-count']).toBe('2');
+    expect(github.requests).toEqual([]);
+  });
+});
+
 describe('on other events', () => {
   it('comment auto on workflow_dispatch sends nothing to GitHub', async () => {
     const result = await run({}, {}, 'workflow_dispatch');

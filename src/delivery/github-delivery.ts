@@ -74,7 +74,8 @@ export async function deliverToGitHub(
     }
   });
   await warnOnError(log, 'No preview comment', async () => {
-    const target = await commentTarget(options.comment, context, github);
+    // A dry run sends nothing anywhere: no comment either.
+    const target = result.settings.dryRun ? { skip: 'dry run' } : await commentTarget(options.comment, context, github);
     if ('skip' in target) {
       log.debug(`No preview comment: ${target.skip}`);
     } else if (!options.token) {
@@ -90,7 +91,7 @@ export async function deliverToGitHub(
       });
       // Nothing edited or failed in this run: an earlier comment (with its previews) stays as it is.
       // No source file at all (only-changed, a PR without images): no new comment either.
-      const nothingNew = !result.settings.dryRun && result.results.every(r => r.status === 'skipped');
+      const nothingNew = result.results.every(r => r.status === 'skipped');
       const comment = await upsertComment(await github(), context, target.number, options.commentTag, body, log, {
         update: !nothingNew || result.results.length === 0,
         create: result.results.length > 0
