@@ -157,6 +157,13 @@ async function readPromptFile(problems: string[], workspace: string, file: strin
   const full = path.resolve(workspace, file);
   let text: string;
   try {
+    // Through a symbolic link it must still be a file of the workspace.
+    const [real, realRoot] = await Promise.all([fs.realpath(full), fs.realpath(workspace)]);
+    const relative = path.relative(realRoot, real);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) {
+      problems.push(`prompt-file: ${show(file)} leads outside the workspace through a symbolic link (to ${real}); give a file inside it`);
+      return undefined;
+    }
     text = await fs.readFile(full, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -227,7 +234,9 @@ export async function getInputs(read: InputReader, environment: InputEnvironment
     prompt = promptText;
   } else {
     promptInput = 'prompt-file';
-    prompt = (await readPromptFile(problems, workspace, promptFile)) ?? '';
+    const outside = checkInsideWorkspace('prompt-file', promptFile);
+    if (outside) problems.push(outside);
+    else prompt = (await readPromptFile(problems, workspace, promptFile)) ?? '';
   }
   if (prompt !== '') {
     // checkTemplate quotes the whole template; a long prompt is shown cut.

@@ -142,7 +142,7 @@ async function editOne(job: Job, { settings, client, deps, requests, reads, reco
   }
   let started = Date.now();
   if (signal?.aborted || !client) {
-    return result(job, 'failed', { error: 'cancelled before it started', started });
+    return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
   }
   let attempts = 0;
   try {
@@ -180,7 +180,7 @@ async function editOne(job: Job, { settings, client, deps, requests, reads, reco
     let outcome: EditOutcome;
     try {
       started = Date.now();
-      if (signal?.aborted) return result(job, 'failed', { error: 'cancelled before it started', started });
+      if (signal?.aborted) return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
       outcome = await client.edit(
         {
           images: [job.source, ...job.references].map(file => ({
@@ -372,6 +372,7 @@ function logPlan(settings: Settings, plan: Plan, log: Log): void {
   if (plan.notSources.length) {
     log.info(`Not sources (outputs or masks of this configuration): ${plan.notSources.join(', ')}`);
   }
+  for (const warning of plan.warnings) log.warning(warning);
   if (plan.notChanged) log.info(`${plan.notChanged} matched file(s) left out: the pull request or push did not change them (only-changed)`);
   if (plan.otherShards) log.info(`${plan.otherShards} file(s) belong to other shards (shard ${settings.shard.index}/${settings.shard.count})`);
   for (const job of plan.jobs) {

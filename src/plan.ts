@@ -21,7 +21,7 @@ import {
   type ModelRules
 } from './models.js';
 import { InputError, type Settings, type Shard } from './settings.js';
-import { render, sourceValues, variantSuffix } from './template.js';
+import { placeholdersIn, render, sourceValues, variantSuffix } from './template.js';
 
 /** A file on disk with what the request needs to know of it. */
 export interface PlannedFile {
@@ -54,6 +54,8 @@ export interface Plan {
   otherShards: number;
   /** Matched files left out because the pull request or push did not change them (`only-changed`). */
   notChanged: number;
+  /** Things worth a warning that do not stop the run. */
+  warnings: string[];
   manifest?: Manifest;
 }
 
@@ -198,7 +200,12 @@ export async function planEdits(settings: Settings, options: PlanOptions = {}): 
   if (problems.length) throw new InputError(dedupe(problems));
 
   if (manifest) await markUnchanged(settings, jobs, manifest);
-  return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, manifest };
+  const warnings: string[] = [];
+  if (settings.mask && placeholdersIn(settings.mask).length === 0 && jobs.length && !jobs.some(job => job.mask)) {
+    // One mask for every file, and it is not there: most likely a typo, not "edit without a mask".
+    warnings.push(`mask: ${settings.mask} does not exist; the files are edited without a mask`);
+  }
+  return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, warnings, manifest };
 }
 
 async function planFile(

@@ -344,7 +344,7 @@ describe('commentTarget', () => {
     const context = contextFor(github.url);
     github.failNext('GET', /\/commits\/[^/]+\/pulls$/, { status: 403, body: { message: 'Resource not accessible by integration' } });
     const target = await commentTarget('always', context, lazy(context).get);
-    expect(target).toEqual({ skip: expect.stringContaining('HTTP 403: Resource not accessible by integration') });
+    expect(target).toEqual({ skip: expect.stringContaining('HTTP 403: Resource not accessible by integration'), failed: true });
   });
 });
 

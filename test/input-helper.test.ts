@@ -407,6 +407,26 @@ describe('getInputs: prompt-file', () => {
     expect(problems[0]).toContain(text);
   });
 
+  it('reads no file outside the workspace (.., an absolute path, a symbolic link leading out)', async () => {
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'input-helper-outside-'));
+    await fs.writeFile(path.join(outside, 'secret.txt'), 'not a prompt');
+    await fs.symlink(path.join(outside, 'secret.txt'), path.join(workspace, 'prompts', 'link.txt'));
+    try {
+      const relative = path.relative(workspace, path.join(outside, 'secret.txt'));
+      expect(await problemsOf({ prompt: undefined, 'prompt-file': relative })).toEqual([
+        `prompt-file: ${JSON.stringify(relative)} leads outside the workspace (..); give a path inside it`
+      ]);
+      expect(await problemsOf({ prompt: undefined, 'prompt-file': '/etc/hostname' })).toEqual([
+        'prompt-file: "/etc/hostname" is an absolute path; give a path relative to the workspace'
+      ]);
+      const [problem] = await problemsOf({ prompt: undefined, 'prompt-file': 'prompts/link.txt' });
+      expect(problem).toMatch(/^prompt-file: "prompts\/link.txt" leads outside the workspace through a symbolic link/);
+    } finally {
+      await fs.rm(path.join(workspace, 'prompts', 'link.txt'), { force: true });
+      await fs.rm(outside, { recursive: true, force: true });
+    }
+  });
+
   it('checks the placeholders of the file', async () => {
     const problems = await problemsOf({ prompt: undefined, 'prompt-file': 'prompts/bad-placeholder.txt' });
     expect(problems).toHaveLength(1);

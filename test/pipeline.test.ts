@@ -364,6 +364,8 @@ describe('runPipeline: dry run and cancellation', () => {
     expect(result.results.map(r => r.status)).toEqual(['failed', 'failed', 'failed', 'failed']);
     expect(result.results[0].error).toMatch(/cancel/);
     expect(result.results[3].error).toMatch(/cancelled before it started/);
+    // Nothing was written for it: no output path is reported.
+    expect(result.results[3].outputs).toEqual([]);
     expect(result.outputFiles).toEqual([]);
     expect(s.requests).toHaveLength(2);
     expect(listFiles()).toEqual(before);

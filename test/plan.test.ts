@@ -155,6 +155,17 @@ describe('planEdits: only-changed', () => {
   });
 });
 
+describe('planEdits: warnings', () => {
+  it('warns when one fixed mask path is given and it does not exist (a typo, most likely)', async () => {
+    put('art/a.png', makePng(8, 8));
+    expect((await plan({ mask: 'masks/m.png' })).warnings).toEqual(['mask: masks/m.png does not exist; the files are edited without a mask']);
+    // A template: files without their mask are edited without one, as the contract says.
+    expect((await plan({ mask: '{dir}/{name}.mask.png' })).warnings).toEqual([]);
+    put('masks/m.png', makePng(8, 8, () => [0, 0, 0, 0]));
+    expect((await plan({ mask: 'masks/m.png' })).warnings).toEqual([]);
+  });
+});
+
 describe('planEdits: masks', () => {
   it('reports a mask whose size differs from the image', async () => {
     put('art/a.png', makePng(8, 8));

@@ -16,7 +16,7 @@ function resultOf(results: FileResult[], options: { dryRun?: boolean; cancelled?
   } as Settings;
   return {
     settings,
-    plan: { jobs: [], notSources: [], otherShards: 0, notChanged: 0 } as Plan,
+    plan: { jobs: [], notSources: [], otherShards: 0, notChanged: 0, warnings: [] } as Plan,
     results,
     outputFiles: results.flatMap(r => (r.status === 'edited' ? r.outputs : [])),
     taskIds: results.flatMap(r => r.taskIds ?? []),

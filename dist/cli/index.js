@@ -46087,7 +46087,7 @@ function commentMarker(tag) {
  * the open pull request whose head is the run's commit
  * (`GET /repos/{owner}/{repo}/commits/{sha}/pulls`), else a skip with the
  * reason. `client` is only called for that look-up, so the other cases never
- * load Octokit. Never throws: a failed look-up is a skip that says why.
+ * load Octokit. Never throws: a failed look-up is a skip (`failed: true`) that says why.
  */
 async function commentTarget(mode, context, client) {
     if (mode === 'never')
@@ -46112,7 +46112,7 @@ async function commentTarget(mode, context, client) {
         return { skip: `no open pull request has the commit ${context.sha.slice(0, 7)}` };
     }
     catch (error) {
-        return { skip: `could not look up the pull request of the commit ${context.sha.slice(0, 7)} (${describeApiError(error)})` };
+        return { skip: `could not look up the pull request of the commit ${context.sha.slice(0, 7)} (${describeApiError(error)})`, failed: true };
     }
 }
 /**
@@ -49794,6 +49794,13 @@ async function readPromptFile(problems, workspace, file) {
     const full = external_node_path_.resolve(workspace, file);
     let text;
     try {
+        // Through a symbolic link it must still be a file of the workspace.
+        const [real, realRoot] = await Promise.all([external_node_fs_namespaceObject.promises.realpath(full), external_node_fs_namespaceObject.promises.realpath(workspace)]);
+        const relative = external_node_path_.relative(realRoot, real);
+        if (relative.startsWith('..') || external_node_path_.isAbsolute(relative)) {
+            problems.push(`prompt-file: ${show(file)} leads outside the workspace through a symbolic link (to ${real}); give a file inside it`);
+            return undefined;
+        }
         text = await external_node_fs_namespaceObject.promises.readFile(full, 'utf8');
     }
     catch (error) {
@@ -49863,7 +49870,11 @@ async function getInputs(read, environment) {
     }
     else {
         promptInput = 'prompt-file';
-        prompt = (await readPromptFile(problems, workspace, promptFile)) ?? '';
+        const outside = checkInsideWorkspace('prompt-file', promptFile);
+        if (outside)
+            problems.push(outside);
+        else
+            prompt = (await readPromptFile(problems, workspace, promptFile)) ?? '';
     }
     if (prompt !== '') {
         // checkTemplate quotes the whole template; a long prompt is shown cut.
@@ -56334,7 +56345,12 @@ async function planEdits(settings, options = {}) {
         throw new InputError(dedupe(problems));
     if (manifest)
         await markUnchanged(settings, jobs, manifest);
-    return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, manifest };
+    const warnings = [];
+    if (settings.mask && placeholdersIn(settings.mask).length === 0 && jobs.length && !jobs.some(job => job.mask)) {
+        // One mask for every file, and it is not there: most likely a typo, not "edit without a mask".
+        warnings.push(`mask: ${settings.mask} does not exist; the files are edited without a mask`);
+    }
+    return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, warnings, manifest };
 }
 async function planFile(workspace, file, input, problems) {
     try {
@@ -56497,7 +56513,7 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
     }
     let started = Date.now();
     if (signal?.aborted || !client) {
-        return result(job, 'failed', { error: 'cancelled before it started', started });
+        return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
     }
     let attempts = 0;
     try {
@@ -56531,7 +56547,7 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
         try {
             started = Date.now();
             if (signal?.aborted)
-                return result(job, 'failed', { error: 'cancelled before it started', started });
+                return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
             outcome = await client.edit({
                 images: [job.source, ...job.references].map(file => ({
                     path: file.absolute,
@@ -56705,6 +56721,8 @@ function logPlan(settings, plan, log) {
     if (plan.notSources.length) {
         log.info(`Not sources (outputs or masks of this configuration): ${plan.notSources.join(', ')}`);
     }
+    for (const warning of plan.warnings)
+        log.warning(warning);
     if (plan.notChanged)
         log.info(`${plan.notChanged} matched file(s) left out: the pull request or push did not change them (only-changed)`);
     if (plan.otherShards)

@@ -70,13 +70,13 @@ export function commentMarker(tag: string): string {
  * the open pull request whose head is the run's commit
  * (`GET /repos/{owner}/{repo}/commits/{sha}/pulls`), else a skip with the
  * reason. `client` is only called for that look-up, so the other cases never
- * load Octokit. Never throws: a failed look-up is a skip that says why.
+ * load Octokit. Never throws: a failed look-up is a skip (`failed: true`) that says why.
  */
 export async function commentTarget(
   mode: CommentMode,
   context: GitHubContext,
   client: () => Promise<GitHubClient>
-): Promise<{ number: number } | { skip: string }> {
+): Promise<{ number: number } | { skip: string; failed?: boolean }> {
   if (mode === 'never') return { skip: 'comment is "never"' };
   if (context.pullRequest) return { number: context.pullRequest.number };
   if (mode === 'auto') return { skip: `not a pull request event (event: ${context.eventName || 'unknown'})` };
@@ -93,7 +93,7 @@ export async function commentTarget(
     if (pr) return { number: pr.number };
     return { skip: `no open pull request has the commit ${context.sha.slice(0, 7)}` };
   } catch (error) {
-    return { skip: `could not look up the pull request of the commit ${context.sha.slice(0, 7)} (${describeApiError(error)})` };
+    return { skip: `could not look up the pull request of the commit ${context.sha.slice(0, 7)} (${describeApiError(error)})`, failed: true };
   }
 }
 

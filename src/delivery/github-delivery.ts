@@ -77,7 +77,8 @@ export async function deliverToGitHub(
     // A dry run sends nothing anywhere: no comment either.
     const target = result.settings.dryRun ? { skip: 'dry run' } : await commentTarget(options.comment, context, github);
     if ('skip' in target) {
-      log.debug(`No preview comment: ${target.skip}`);
+      if ('failed' in target && target.failed) log.warning(`No preview comment: ${target.skip}`);
+      else log.debug(`No preview comment: ${target.skip}`);
     } else if (!options.token) {
       log.warning(`No preview comment on pull request #${target.number}: github-token is empty`);
     } else {
