@@ -178,6 +178,8 @@ async function editOne(job: Job, { settings, client, deps, requests, reads, reco
           )
         : undefined;
     let outcome: EditOutcome;
+    // async mode: the task ids polled for this file (reported with its result and in `task-ids`).
+    const tasks: string[] = [];
     try {
       started = Date.now();
       if (signal?.aborted) return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
@@ -202,7 +204,10 @@ async function editOne(job: Job, { settings, client, deps, requests, reads, reco
           signal,
           onRetry: info => log.info(`${name}: attempt ${info.attempt} failed (${redact(info.reason, settings)}); retrying in ${Math.round(info.delayMs)} ms`),
           onPartial: info => log.info(`${name}: partial image ${info.index + 1} (${info.bytes} bytes)`),
-          onTask: id => log.info(`${name}: task ${id}`)
+          onTask: id => {
+            tasks.push(id);
+            log.info(`${name}: task ${id}`);
+          }
         }
       );
     } finally {
@@ -230,7 +235,7 @@ async function editOne(job: Job, { settings, client, deps, requests, reads, reco
     const revised = outcome.images.find(image => image.revisedPrompt)?.revisedPrompt;
     const revisedPrompt = revised === undefined ? undefined : redact(revised, settings);
     log.info(`${name}: edited → ${written.join(', ')} (${Date.now() - started} ms, ${attempts} attempt(s))`);
-    return result(job, 'edited', { started, attempts, outputs: written, revisedPrompt });
+    return result(job, 'edited', { started, attempts, outputs: written, revisedPrompt, ...(tasks.length && { taskIds: tasks }) });
   } catch (error) {
     const message = redact(describeError(error), settings);
     log.error(`${name}: ${message}`);

@@ -96,6 +96,13 @@ describe('request modes through dist/index.js', () => {
     expect(polls.length).toBeGreaterThanOrEqual(2);
     expect(polls.every(p => p.method === 'POST' && p.path === '/openai/tasks' && p.authorized === true)).toBe(true);
     for (const edit of edits) expect(run.stdout).toContain(`task ${edit.taskId}`);
+    // The polled task ids are reported too: per file in results, and all in task-ids.
+    expect(run.outputs['task-ids'].split('\n').sort()).toEqual(edits.map(r => r.taskId).sort());
+    const results = JSON.parse(run.outputs.results) as Array<{ status: string; 'task-ids'?: string[] }>;
+    expect(results.map(r => [r.status, r['task-ids']?.length])).toEqual([
+      ['edited', 1],
+      ['edited', 1]
+    ]);
     const written = fs.readFileSync(path.join(workspace, 'art', 'b.edited.png'));
     expect(readPngHeader(written)).toMatchObject({ width: 16, height: 16 });
   }, 60_000);

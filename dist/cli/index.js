@@ -56544,6 +56544,8 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
             ? (0,external_node_timers_promises_namespaceObject.setImmediate)().then(() => jobFingerprint(settings, job, loaded).then(value => (job.fingerprint = value), () => undefined))
             : undefined;
         let outcome;
+        // async mode: the task ids polled for this file (reported with its result and in `task-ids`).
+        const tasks = [];
         try {
             started = Date.now();
             if (signal?.aborted)
@@ -56567,7 +56569,10 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
                 signal,
                 onRetry: info => log.info(`${name}: attempt ${info.attempt} failed (${redact(info.reason, settings)}); retrying in ${Math.round(info.delayMs)} ms`),
                 onPartial: info => log.info(`${name}: partial image ${info.index + 1} (${info.bytes} bytes)`),
-                onTask: id => log.info(`${name}: task ${id}`)
+                onTask: id => {
+                    tasks.push(id);
+                    log.info(`${name}: task ${id}`);
+                }
             });
         }
         finally {
@@ -56595,7 +56600,7 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
         const revised = outcome.images.find(image => image.revisedPrompt)?.revisedPrompt;
         const revisedPrompt = revised === undefined ? undefined : redact(revised, settings);
         log.info(`${name}: edited → ${written.join(', ')} (${Date.now() - started} ms, ${attempts} attempt(s))`);
-        return result(job, 'edited', { started, attempts, outputs: written, revisedPrompt });
+        return result(job, 'edited', { started, attempts, outputs: written, revisedPrompt, ...(tasks.length && { taskIds: tasks }) });
     }
     catch (error) {
         const message = redact(describeError(error), settings);
