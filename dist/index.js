@@ -52378,7 +52378,9 @@ function isErrorAnswer(json) {
  * Without an API message, the start of the body (or the status text) stands in.
  */
 function httpErrorMessage(status, apiMessage, requestId, bodyText = '') {
-    const text = apiMessage ?? (snippet(bodyText) || external_node_http_.STATUS_CODES[status] || 'no message');
+    // An empty body, or an empty JSON value (`{}`), says nothing: the status's own name does.
+    const said = /^\s*(?:\{\s*\}|\[\s*\]|null|"")?\s*$/.test(bodyText) ? '' : snippet(bodyText);
+    const text = apiMessage ?? (said || external_node_http_.STATUS_CODES[status] || 'no message');
     return `HTTP ${status}: ${text}${requestId ? ` (request id ${requestId})` : ''}`;
 }
 /**

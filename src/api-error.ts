@@ -112,7 +112,9 @@ export function isErrorAnswer(json: unknown): boolean {
  * Without an API message, the start of the body (or the status text) stands in.
  */
 export function httpErrorMessage(status: number, apiMessage: string | undefined, requestId: string | undefined, bodyText = ''): string {
-  const text = apiMessage ?? (snippet(bodyText) || STATUS_CODES[status] || 'no message');
+  // An empty body, or an empty JSON value (`{}`), says nothing: the status's own name does.
+  const said = /^\s*(?:\{\s*\}|\[\s*\]|null|"")?\s*$/.test(bodyText) ? '' : snippet(bodyText);
+  const text = apiMessage ?? (said || STATUS_CODES[status] || 'no message');
   return `HTTP ${status}: ${text}${requestId ? ` (request id ${requestId})` : ''}`;
 }
 

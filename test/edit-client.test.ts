@@ -275,6 +275,14 @@ describe('errors and retries', () => {
     expect(outcome.attempts).toBe(2);
   });
 
+  it('names the status when an error answer says nothing (empty body, {})', async () => {
+    server.queue(raw(502, ''), json(503, {}), raw(500, '  {  }  '));
+    const reasons: string[] = [];
+    const error = await editError(client({ maxRetries: 2 }).edit(editRequest(), { onRetry: info => reasons.push(info.reason) }));
+    expect(reasons).toEqual(['HTTP 502: Bad Gateway', 'HTTP 503: Service Unavailable']);
+    expect(error.message).toBe('HTTP 500: Internal Server Error');
+  });
+
   it('retries a connection reset', async () => {
     server.queue(reset(), ok());
     const reasons: string[] = [];
