@@ -50549,7 +50549,47 @@ function escapeCell(text) {
         .replace(/\r?\n|\r/g, '<br>');
 }
 
+;// CONCATENATED MODULE: ./src/delivery/outputs.ts
+/** The `results` array, one object per source file. */
+function resultEntries(result) {
+    return result.results.map(r => ({
+        source: r.source,
+        status: r.status,
+        outputs: r.outputs,
+        ...(r.error !== undefined && { error: r.error }),
+        ...(r.reason !== undefined && { reason: r.reason }),
+        ...(r.revisedPrompt !== undefined && { 'revised-prompt': r.revisedPrompt }),
+        'duration-ms': r.durationMs,
+        attempts: r.attempts,
+        ...(r.taskIds && { 'task-ids': r.taskIds })
+    }));
+}
+/** How a status is shown in the summary and the comment. */
+const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
+/** Counts of source files per status. */
+function counts(result) {
+    const tally = { edited: 0, skipped: 0, failed: 0, queued: 0 };
+    for (const r of result.results)
+        tally[r.status]++;
+    return tally;
+}
+/** Every output of the step, by name; `set` is core.setOutput in the action. */
+function setOutputs(result, set) {
+    const tally = counts(result);
+    set('results', JSON.stringify(resultEntries(result)));
+    set('edited-count', String(tally.edited));
+    set('skipped-count', String(tally.skipped));
+    set('failed-count', String(tally.failed));
+    set('output-files', result.outputFiles.join('\n'));
+    set('task-ids', result.taskIds.join('\n'));
+}
+/** One line per failed file, for the step's failure message. */
+function failureLines(result) {
+    return result.results.filter(r => r.status === 'failed').map(r => `${r.source}: ${r.error ?? 'failed'}`);
+}
+
 ;// CONCATENATED MODULE: ./src/delivery/comment.ts
+
 
 
 /** GitHub refuses comment bodies above this many characters. */
@@ -50560,7 +50600,6 @@ const TABLE_BUDGET = 60000;
 const NOTE_LIMIT = 600;
 /** Width of the preview images, in pixels. */
 const PREVIEW_WIDTH = 200;
-const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
 /**
  * The hidden marker that identifies this action's comment for `tag`:
  * `<!-- image-edit-preview:TAG -->`. Characters outside `[A-Za-z0-9._-]`
@@ -50627,9 +50666,7 @@ function previewUrl(serverUrl, at, filePath) {
  */
 function renderComment(input) {
     const { result, context, previews, artifactUrl, commitSha } = input;
-    const tally = { edited: 0, skipped: 0, failed: 0, queued: 0 };
-    for (const r of result.results)
-        tally[r.status]++;
+    const tally = counts(result);
     const model = clip(String(result.settings.params?.model ?? ''), 200);
     const head = [commentMarker(input.tag)];
     head.push(`### Image edits${result.settings.dryRun ? ' (dry run)' : ''}: ${tally.edited} edited, ${tally.skipped} skipped, ${tally.failed} failed, ${tally.queued} queued with <code>${escapeCell(model)}</code>`);
@@ -51262,48 +51299,10 @@ function mergeManifestBytes(current, ours, file) {
     return Buffer.from(mergeManifestText(current?.toString('utf8'), ours.toString('utf8'), file), 'utf8');
 }
 
-;// CONCATENATED MODULE: ./src/delivery/outputs.ts
-/** The `results` array, one object per source file. */
-function resultEntries(result) {
-    return result.results.map(r => ({
-        source: r.source,
-        status: r.status,
-        outputs: r.outputs,
-        ...(r.error !== undefined && { error: r.error }),
-        ...(r.reason !== undefined && { reason: r.reason }),
-        ...(r.revisedPrompt !== undefined && { 'revised-prompt': r.revisedPrompt }),
-        'duration-ms': r.durationMs,
-        attempts: r.attempts,
-        ...(r.taskIds && { 'task-ids': r.taskIds })
-    }));
-}
-/** Counts of source files per status. */
-function counts(result) {
-    const tally = { edited: 0, skipped: 0, failed: 0, queued: 0 };
-    for (const r of result.results)
-        tally[r.status]++;
-    return tally;
-}
-/** Every output of the step, by name; `set` is core.setOutput in the action. */
-function setOutputs(result, set) {
-    const tally = counts(result);
-    set('results', JSON.stringify(resultEntries(result)));
-    set('edited-count', String(tally.edited));
-    set('skipped-count', String(tally.skipped));
-    set('failed-count', String(tally.failed));
-    set('output-files', result.outputFiles.join('\n'));
-    set('task-ids', result.taskIds.join('\n'));
-}
-/** One line per failed file, for the step's failure message. */
-function failureLines(result) {
-    return result.results.filter(r => r.status === 'failed').map(r => `${r.source}: ${r.error ?? 'failed'}`);
-}
-
 ;// CONCATENATED MODULE: ./src/delivery/summary.ts
 
 
 
-const summary_STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
 /**
  * The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded
  * artifact, linked. `previews`: where the sources and outputs can be linked (committed, or pushed
@@ -51345,7 +51344,7 @@ function renderSummary(result, artifact, previews, serverUrl = 'https://github.c
                     r.status === 'edited' ? r.outputs.map(output => summary_image(previewUrl(serverUrl, previews.outputsAt, output))).join(' ') : ''
                 ]
                 : []),
-            `${summary_STATUS_ICON[r.status]} ${r.status}`,
+            `${STATUS_ICON[r.status]} ${r.status}`,
             r.durationMs ? `${(r.durationMs / 1000).toFixed(1)} s` : '',
             r.attempts ? String(r.attempts) : '',
             escapeCell(note)
@@ -51727,6 +51726,7 @@ function checkSquare(rules, width, height) {
 
 
 
+
 /** Reads the action's inputs through @actions/core, each value trimmed. */
 function actionInputs() {
     return name => lib_core/* getInput */.V4(name).trim();
@@ -51829,18 +51829,27 @@ async function forkOfPullRequest(env) {
     }
     return undefined;
 }
+/**
+ * Masks a secret in the log at once (`core.setSecret`). Only on a runner: elsewhere
+ * `::add-mask::VALUE` would print the value itself.
+ */
+function maskOnRunner(secret, environment) {
+    if (secret !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true'))
+        lib_core/* setSecret */.Pq(secret);
+}
 /** Reads the prompt file; returns the prompt, or records the problem. */
 async function readPromptFile(problems, workspace, file) {
-    const full = external_node_path_.resolve(workspace, file);
-    let text;
+    let full;
     try {
         // Through a symbolic link it must still be a file of the workspace.
-        const [real, realRoot] = await Promise.all([external_node_fs_.promises.realpath(full), external_node_fs_.promises.realpath(workspace)]);
-        const relative = external_node_path_.relative(realRoot, real);
-        if (relative.startsWith('..') || external_node_path_.isAbsolute(relative)) {
-            problems.push(`prompt-file: ${show(file)} leads outside the workspace through a symbolic link (to ${real}); give a file inside it`);
-            return undefined;
-        }
+        full = await insideWorkspace(workspace, file, 'prompt-file');
+    }
+    catch (error) {
+        problems.push(error.message);
+        return undefined;
+    }
+    let text;
+    try {
         text = await external_node_fs_.promises.readFile(full, 'utf8');
     }
     catch (error) {
@@ -51869,10 +51878,7 @@ async function readPromptFile(problems, workspace, file) {
 async function getInputs(read, environment) {
     const get = (name) => (read(name) ?? '').trim();
     const apiKey = get('api-key');
-    // Mask at once. Only on a runner: elsewhere `::add-mask::KEY` would print the key itself.
-    if (apiKey !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true')) {
-        lib_core/* setSecret */.Pq(apiKey);
-    }
+    maskOnRunner(apiKey, environment);
     const problems = [];
     const warnings = [];
     const workspace = external_node_path_.resolve(environment.workspace);
@@ -52217,8 +52223,7 @@ function parseBranch(problems, name, raw) {
 /** The inputs of the delivery to GitHub: comment, commit, preview branch, only-changed. */
 function readGitHubDelivery(get, problems, warnings, environment) {
     const token = get('github-token');
-    if (token !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true'))
-        lib_core/* setSecret */.Pq(token);
+    maskOnRunner(token, environment);
     const comment = parseEnum(problems, 'comment', get('comment'), ['auto', 'always', 'never']) ?? 'auto';
     const commentTag = get('comment-tag') || DEFAULT_COMMENT_TAG;
     if (!COMMENT_TAG.test(commentTag)) {
@@ -54067,8 +54072,8 @@ async function planEdits(settings, options = {}) {
                 notSourceSet.add(maskPath);
         }
     }
-    const unchanged = options.changed ? matched.files.filter(file => !notSourceSet.has(file) && !options.changed?.has(file)) : [];
-    const candidates = matched.files.filter(file => !notSourceSet.has(file) && !unchanged.includes(file));
+    const eligible = matched.files.filter(file => !notSourceSet.has(file));
+    const candidates = options.changed ? eligible.filter(file => options.changed?.has(file)) : eligible;
     const notSources = matched.files.filter(file => notSourceSet.has(file));
     const sources = candidates.filter(file => inShard(file, settings.shard));
     // Output clashes are judged over every shard's files, so each shard of a matrix reports them.
@@ -54148,7 +54153,7 @@ async function planEdits(settings, options = {}) {
         // One mask for every file, and it is not there: most likely a typo, not "edit without a mask".
         warnings.push(`mask: ${settings.mask} does not exist; the files are edited without a mask`);
     }
-    return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, warnings, manifest };
+    return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: eligible.length - candidates.length, warnings, manifest };
 }
 async function planFile(workspace, file, input, problems) {
     try {
@@ -54311,7 +54316,7 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
     }
     let started = Date.now();
     if (signal?.aborted || !client) {
-        return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
+        return result(job, 'failed', { error: 'cancelled before it started', started });
     }
     let attempts = 0;
     try {
@@ -54347,7 +54352,7 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
         try {
             started = Date.now();
             if (signal?.aborted)
-                return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
+                return result(job, 'failed', { error: 'cancelled before it started', started });
             outcome = await client.edit({
                 images: [job.source, ...job.references].map(file => ({
                     path: file.absolute,
@@ -54404,7 +54409,7 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
         const message = redact(describeError(error), settings);
         log.error(`${name}: ${message}`);
         const tries = error instanceof EditError ? error.attempts : attempts;
-        return result(job, 'failed', { started, attempts: tries, error: message, outputs: [] });
+        return result(job, 'failed', { started, attempts: tries, error: message });
     }
 }
 /**
@@ -54468,7 +54473,8 @@ function result(job, status, extra) {
     return {
         source: job.source.path,
         status,
-        outputs: extra.outputs ?? job.outputs,
+        // A failed file wrote nothing; a skipped one (or a dry run) reports the paths its outputs have.
+        outputs: extra.outputs ?? (status === 'failed' ? [] : job.outputs),
         ...(extra.error !== undefined && { error: extra.error }),
         ...(extra.reason !== undefined && { reason: extra.reason }),
         ...(extra.revisedPrompt !== undefined && { revisedPrompt: extra.revisedPrompt }),

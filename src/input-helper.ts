@@ -24,6 +24,7 @@ import {
   type Settings,
   type Shard
 } from './settings.js';
+import { insideWorkspace } from './files.js';
 import { checkTemplate, OUTPUT_PLACEHOLDERS, placeholdersIn, SOURCE_PLACEHOLDERS } from './template.js';
 import {
   BACKGROUNDS,
@@ -152,18 +153,26 @@ async function forkOfPullRequest(env: NodeJS.ProcessEnv): Promise<string | undef
   return undefined;
 }
 
+/**
+ * Masks a secret in the log at once (`core.setSecret`). Only on a runner: elsewhere
+ * `::add-mask::VALUE` would print the value itself.
+ */
+function maskOnRunner(secret: string, environment: InputEnvironment): void {
+  if (secret !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true')) core.setSecret(secret);
+}
+
 /** Reads the prompt file; returns the prompt, or records the problem. */
 async function readPromptFile(problems: string[], workspace: string, file: string): Promise<string | undefined> {
-  const full = path.resolve(workspace, file);
-  let text: string;
+  let full: string;
   try {
     // Through a symbolic link it must still be a file of the workspace.
-    const [real, realRoot] = await Promise.all([fs.realpath(full), fs.realpath(workspace)]);
-    const relative = path.relative(realRoot, real);
-    if (relative.startsWith('..') || path.isAbsolute(relative)) {
-      problems.push(`prompt-file: ${show(file)} leads outside the workspace through a symbolic link (to ${real}); give a file inside it`);
-      return undefined;
-    }
+    full = await insideWorkspace(workspace, file, 'prompt-file');
+  } catch (error) {
+    problems.push((error as Error).message);
+    return undefined;
+  }
+  let text: string;
+  try {
     text = await fs.readFile(full, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -190,10 +199,7 @@ export async function getInputs(read: InputReader, environment: InputEnvironment
   const get = (name: string): string => (read(name) ?? '').trim();
 
   const apiKey = get('api-key');
-  // Mask at once. Only on a runner: elsewhere `::add-mask::KEY` would print the key itself.
-  if (apiKey !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true')) {
-    core.setSecret(apiKey);
-  }
+  maskOnRunner(apiKey, environment);
 
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -566,7 +572,7 @@ function readGitHubDelivery(
   environment: InputEnvironment
 ): GitHubDelivery {
   const token = get('github-token');
-  if (token !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true')) core.setSecret(token);
+  maskOnRunner(token, environment);
 
   const comment = parseEnum<CommentMode>(problems, 'comment', get('comment'), ['auto', 'always', 'never']) ?? 'auto';
   const commentTag = get('comment-tag') || DEFAULT_COMMENT_TAG;

@@ -142,7 +142,7 @@ async function editOne(job: Job, { settings, client, deps, requests, reads, reco
   }
   let started = Date.now();
   if (signal?.aborted || !client) {
-    return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
+    return result(job, 'failed', { error: 'cancelled before it started', started });
   }
   let attempts = 0;
   try {
@@ -182,7 +182,7 @@ async function editOne(job: Job, { settings, client, deps, requests, reads, reco
     const tasks: string[] = [];
     try {
       started = Date.now();
-      if (signal?.aborted) return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
+      if (signal?.aborted) return result(job, 'failed', { error: 'cancelled before it started', started });
       outcome = await client.edit(
         {
           images: [job.source, ...job.references].map(file => ({
@@ -240,7 +240,7 @@ async function editOne(job: Job, { settings, client, deps, requests, reads, reco
     const message = redact(describeError(error), settings);
     log.error(`${name}: ${message}`);
     const tries = error instanceof EditError ? error.attempts : attempts;
-    return result(job, 'failed', { started, attempts: tries, error: message, outputs: [] });
+    return result(job, 'failed', { started, attempts: tries, error: message });
   }
 }
 
@@ -319,7 +319,8 @@ function result(
   return {
     source: job.source.path,
     status,
-    outputs: extra.outputs ?? job.outputs,
+    // A failed file wrote nothing; a skipped one (or a dry run) reports the paths its outputs have.
+    outputs: extra.outputs ?? (status === 'failed' ? [] : job.outputs),
     ...(extra.error !== undefined && { error: extra.error }),
     ...(extra.reason !== undefined && { reason: extra.reason }),
     ...(extra.revisedPrompt !== undefined && { revisedPrompt: extra.revisedPrompt }),

@@ -127,8 +127,8 @@ export async function planEdits(settings: Settings, options: PlanOptions = {}): 
       if (maskPath !== file && matchedSet.has(maskPath)) notSourceSet.add(maskPath);
     }
   }
-  const unchanged = options.changed ? matched.files.filter(file => !notSourceSet.has(file) && !options.changed?.has(file)) : [];
-  const candidates = matched.files.filter(file => !notSourceSet.has(file) && !unchanged.includes(file));
+  const eligible = matched.files.filter(file => !notSourceSet.has(file));
+  const candidates = options.changed ? eligible.filter(file => options.changed?.has(file)) : eligible;
   const notSources = matched.files.filter(file => notSourceSet.has(file));
   const sources = candidates.filter(file => inShard(file, settings.shard));
 
@@ -205,7 +205,7 @@ export async function planEdits(settings: Settings, options: PlanOptions = {}): 
     // One mask for every file, and it is not there: most likely a typo, not "edit without a mask".
     warnings.push(`mask: ${settings.mask} does not exist; the files are edited without a mask`);
   }
-  return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, warnings, manifest };
+  return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: eligible.length - candidates.length, warnings, manifest };
 }
 
 async function planFile(

@@ -45953,8 +45953,10 @@ function resultEntries(result) {
         ...(r.taskIds && { 'task-ids': r.taskIds })
     }));
 }
+/** How a status is shown in the summary and the comment. */
+const outputs_STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
 /** Counts of source files per status. */
-function counts(result) {
+function outputs_counts(result) {
     const tally = { edited: 0, skipped: 0, failed: 0, queued: 0 };
     for (const r of result.results)
         tally[r.status]++;
@@ -45962,7 +45964,7 @@ function counts(result) {
 }
 /** Every output of the step, by name; `set` is core.setOutput in the action. */
 function setOutputs(result, set) {
-    const tally = counts(result);
+    const tally = outputs_counts(result);
     set('results', JSON.stringify(resultEntries(result)));
     set('edited-count', String(tally.edited));
     set('skipped-count', String(tally.skipped));
@@ -46060,6 +46062,7 @@ function trimSlash(url) {
 ;// CONCATENATED MODULE: ./src/delivery/comment.ts
 
 
+
 /** GitHub refuses comment bodies above this many characters. */
 const GITHUB_COMMENT_LIMIT = 65536;
 /** The table stops growing at about this many characters (the rest of the body stays well under the limit). */
@@ -46068,7 +46071,6 @@ const TABLE_BUDGET = 60000;
 const NOTE_LIMIT = 600;
 /** Width of the preview images, in pixels. */
 const PREVIEW_WIDTH = 200;
-const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
 /**
  * The hidden marker that identifies this action's comment for `tag`:
  * `<!-- image-edit-preview:TAG -->`. Characters outside `[A-Za-z0-9._-]`
@@ -46135,9 +46137,7 @@ function previewUrl(serverUrl, at, filePath) {
  */
 function renderComment(input) {
     const { result, context, previews, artifactUrl, commitSha } = input;
-    const tally = { edited: 0, skipped: 0, failed: 0, queued: 0 };
-    for (const r of result.results)
-        tally[r.status]++;
+    const tally = counts(result);
     const model = clip(String(result.settings.params?.model ?? ''), 200);
     const head = [commentMarker(input.tag)];
     head.push(`### Image edits${result.settings.dryRun ? ' (dry run)' : ''}: ${tally.edited} edited, ${tally.skipped} skipped, ${tally.failed} failed, ${tally.queued} queued with <code>${escapeCell(model)}</code>`);
@@ -46316,7 +46316,6 @@ function escape_escapeCell(text) {
 
 
 
-const summary_STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
 /**
  * The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded
  * artifact, linked. `previews`: where the sources and outputs can be linked (committed, or pushed
@@ -46324,7 +46323,7 @@ const summary_STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', q
  */
 function renderSummary(result, artifact, previews, serverUrl = 'https://github.com') {
     const { settings } = result;
-    const tally = counts(result);
+    const tally = outputs_counts(result);
     const lines = [];
     lines.push(`## Image edits${settings.dryRun ? ' (dry run)' : ''}`);
     lines.push('');
@@ -46358,7 +46357,7 @@ function renderSummary(result, artifact, previews, serverUrl = 'https://github.c
                     r.status === 'edited' ? r.outputs.map(output => summary_image(previewUrl(serverUrl, previews.outputsAt, output))).join(' ') : ''
                 ]
                 : []),
-            `${summary_STATUS_ICON[r.status]} ${r.status}`,
+            `${outputs_STATUS_ICON[r.status]} ${r.status}`,
             r.durationMs ? `${(r.durationMs / 1000).toFixed(1)} s` : '',
             r.attempts ? String(r.attempts) : '',
             escape_escapeCell(note)
@@ -49357,2342 +49356,8 @@ const MIME_TYPES = {
     webp: 'image/webp'
 };
 
-;// CONCATENATED MODULE: ./src/template.ts
-/**
- * Placeholders shared by `prompt`, `mask` and `output-path`. For a source
- * `art/icons/logo.png`: `{dir}` = `art/icons` (`.` at the top), `{name}` = `logo`,
- * `{ext}` = `png`, `{path}` = `art/icons/logo`. `output-path` adds `{format}` and
- * `{variant}`. Any other `{word}` is an error.
- */
-
-/** Placeholders every template knows. */
-const SOURCE_PLACEHOLDERS = ['dir', 'name', 'ext', 'path'];
-/** Placeholders `output-path` knows. */
-const OUTPUT_PLACEHOLDERS = [...SOURCE_PLACEHOLDERS, 'format', 'variant'];
-const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_-]*)\}/g;
-/** The placeholder names a template uses, in order of first use. */
-function placeholdersIn(template) {
-    const names = new Set();
-    for (const match of template.matchAll(PLACEHOLDER))
-        names.add(match[1]);
-    return [...names];
-}
-/**
- * Checks a template; returns one problem per unknown placeholder (empty when fine).
- * `input` names the input in the message.
- */
-function checkTemplate(input, template, allowed) {
-    return placeholdersIn(template)
-        .filter(name => !allowed.includes(name))
-        .map(name => `${input}: unknown placeholder {${name}} in "${template}"; valid placeholders are ${allowed.map(p => `{${p}}`).join(', ')}`);
-}
-/** The source placeholders of a workspace-relative path (POSIX separators). */
-function sourceValues(relativePath) {
-    const posix = relativePath.split(external_node_path_.sep).join('/');
-    const dir = external_node_path_.posix.dirname(posix);
-    const ext = external_node_path_.posix.extname(posix);
-    const name = external_node_path_.posix.basename(posix, ext);
-    return {
-        dir,
-        name,
-        ext: ext.replace(/^\./, ''),
-        path: dir === '.' ? name : `${dir}/${name}`
-    };
-}
-/** Replaces every known placeholder; unknown ones are left as they are (checked earlier). */
-function render(template, values) {
-    return template.replace(PLACEHOLDER, (whole, name) => (name in values ? values[name] : whole));
-}
-/** `{variant}` for variant `index` (0-based) of `n`: empty for `n: 1`, else `-1`, `-2`, … */
-function variantSuffix(index, n) {
-    return n === 1 ? '' : `-${index + 1}`;
-}
-
-;// CONCATENATED MODULE: ./src/models.ts
-/** The models this action knows, without provider suffix. */
-const KNOWN_MODELS = [
-    'gpt-image-1',
-    'gpt-image-1.5',
-    'gpt-image-1-mini',
-    'gpt-image-2',
-    'dall-e-2',
-    'dall-e-3'
-];
-/** One mebibyte: the "MB" of the API's limits. */
-const MB = 1024 * 1024;
-/** `background` values GPT image models take. */
-const BACKGROUNDS = ['auto', 'transparent', 'opaque'];
-/** `output-format` values GPT image models take. */
-const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'];
-/** `input-fidelity` values. */
-const INPUT_FIDELITIES = ['high', 'low'];
-/** `response-format` values. */
-const RESPONSE_FORMATS = ['url', 'b64_json'];
-/** `quality` values of GPT image models. */
-const GPT_QUALITIES = ['auto', 'high', 'medium', 'low'];
-/** gpt-image-2's size limits. */
-const GPT_IMAGE_2_SIZE = {
-    multiple: 16,
-    minSide: 16,
-    maxSide: 3840,
-    maxRatio: 3,
-    minPixels: 655_360,
-    maxPixels: 3840 * 2160
-};
-/** The model name without its provider suffix: `gpt-image-2:official` → `gpt-image-2`. */
-function baseModel(model) {
-    const colon = model.indexOf(':');
-    return colon === -1 ? model : model.slice(0, colon);
-}
-/**
- * The family of a model name (provider suffix allowed), or undefined when the
- * model is not one of KNOWN_MODELS.
- */
-function modelFamily(model) {
-    switch (baseModel(model)) {
-        case 'gpt-image-1':
-        case 'gpt-image-1.5':
-        case 'gpt-image-1-mini':
-            return 'gpt-image';
-        case 'gpt-image-2':
-            return 'gpt-image-2';
-        case 'dall-e-2':
-            return 'dall-e-2';
-        case 'dall-e-3':
-            return 'dall-e-3';
-        default:
-            return undefined;
-    }
-}
-/** True for the GPT image families (gpt-image-1, -1.5, -1-mini, -2). */
-function isGptImageFamily(family) {
-    return family === 'gpt-image' || family === 'gpt-image-2';
-}
-const FAMILY_LABELS = {
-    'gpt-image': 'models gpt-image-1, gpt-image-1.5 and gpt-image-1-mini',
-    'gpt-image-2': 'model gpt-image-2',
-    'dall-e-2': 'model dall-e-2',
-    'dall-e-3': 'model dall-e-3',
-    unknown: 'an unknown model'
-};
-/** How messages name the model: `model <name>` when known, else the family. */
-function modelLabel(family, model) {
-    return model ? `model ${model}` : FAMILY_LABELS[family];
-}
-/**
- * The rules of a family. `model` (optional, provider suffix allowed) refines
- * per-model rules (gpt-image-1-mini takes no `input_fidelity`) and names the
- * model in messages.
- */
-function modelRules(family, model) {
-    const label = modelLabel(family, model);
-    const isMini = model !== undefined && baseModel(model) === 'gpt-image-1-mini';
-    switch (family) {
-        case 'gpt-image':
-        case 'gpt-image-2':
-            return {
-                family,
-                label,
-                maxImages: 16,
-                maxImageBytes: 50 * MB,
-                imageTypes: ['png', 'jpeg', 'webp'],
-                squareOnly: false,
-                maxPromptChars: 32000,
-                maskMaxBytes: 4 * MB,
-                maskTypes: ['png'],
-                qualities: GPT_QUALITIES,
-                sizes: family === 'gpt-image' ? ['1024x1024', '1536x1024', '1024x1536'] : undefined,
-                autoSize: true,
-                backgrounds: BACKGROUNDS,
-                outputFormats: OUTPUT_FORMATS,
-                inputFidelity: !isMini,
-                responseFormat: false,
-                partialImages: true,
-                maxN: 10
-            };
-        case 'dall-e-2':
-            return {
-                family,
-                label,
-                maxImages: 1,
-                maxImageBytes: 4 * MB,
-                imageTypes: ['png'],
-                squareOnly: true,
-                maxPromptChars: 1000,
-                maskMaxBytes: 4 * MB,
-                maskTypes: ['png'],
-                qualities: ['standard'],
-                sizes: ['256x256', '512x512', '1024x1024'],
-                autoSize: false,
-                backgrounds: [],
-                outputFormats: [],
-                inputFidelity: false,
-                responseFormat: true,
-                partialImages: false,
-                maxN: 10
-            };
-        case 'dall-e-3':
-            return {
-                family,
-                label,
-                maxImages: 1,
-                maxImageBytes: 4 * MB,
-                imageTypes: ['png'],
-                squareOnly: false,
-                maxPromptChars: 4000,
-                maskMaxBytes: 4 * MB,
-                maskTypes: ['png'],
-                qualities: ['standard', 'hd'],
-                sizes: ['1024x1024', '1792x1024', '1024x1792'],
-                autoSize: false,
-                backgrounds: [],
-                outputFormats: [],
-                inputFidelity: false,
-                responseFormat: true,
-                partialImages: false,
-                maxN: 1
-            };
-        case 'unknown':
-            return {
-                family,
-                label,
-                maxImages: 16,
-                maxImageBytes: 50 * MB,
-                imageTypes: ['png', 'jpeg', 'webp'],
-                squareOnly: false,
-                maxPromptChars: 32000,
-                maskMaxBytes: 4 * MB,
-                maskTypes: ['png'],
-                qualities: undefined,
-                sizes: undefined,
-                autoSize: true,
-                backgrounds: BACKGROUNDS,
-                outputFormats: OUTPUT_FORMATS,
-                inputFidelity: true,
-                responseFormat: true,
-                partialImages: true,
-                maxN: 10
-            };
-    }
-}
-const WXH = /^([1-9]\d{0,5})x([1-9]\d{0,5})$/;
-/** Parses `WxH` (positive integers, lower-case `x`); undefined when it is not that shape. */
-function parseSize(size) {
-    const match = WXH.exec(size);
-    return match ? { width: Number(match[1]), height: Number(match[2]) } : undefined;
-}
-/**
- * Checks `size` against a family's rules. Returns the problem (without the input
- * name, e.g. `"800x600" is not a valid size for model gpt-image-1; valid sizes are …`),
- * or undefined when the size is fine. `model` names the model in the message.
- */
-function checkSize(family, size, model) {
-    const rules = modelRules(family, model);
-    if (size === 'auto') {
-        return rules.autoSize ? undefined : `"auto" is not a valid size for ${rules.label}; valid sizes are ${rules.sizes?.join(', ')}`;
-    }
-    if (rules.sizes) {
-        if (rules.sizes.includes(size))
-            return undefined;
-        const valid = rules.autoSize ? ['auto', ...rules.sizes] : rules.sizes;
-        return `"${size}" is not a valid size for ${rules.label}; valid sizes are ${valid.join(', ')}`;
-    }
-    const parsed = parseSize(size);
-    if (!parsed)
-        return `"${size}" is not a valid size; use auto or WIDTHxHEIGHT in pixels, e.g. 1024x1024`;
-    if (family !== 'gpt-image-2')
-        return undefined;
-    const { width, height } = parsed;
-    const limits = GPT_IMAGE_2_SIZE;
-    const reasons = [];
-    if (width < limits.minSide || height < limits.minSide)
-        reasons.push(`each side must be at least ${limits.minSide}`);
-    if (width % limits.multiple !== 0 || height % limits.multiple !== 0) {
-        reasons.push(`both sides must be divisible by ${limits.multiple}`);
-    }
-    const long = Math.max(width, height);
-    const short = Math.min(width, height);
-    if (long > limits.maxRatio * short)
-        reasons.push(`the ratio must be within 1:${limits.maxRatio} to ${limits.maxRatio}:1`);
-    if (long > limits.maxSide)
-        reasons.push(`the long side must be at most ${limits.maxSide}`);
-    const pixels = width * height;
-    if (pixels > limits.maxPixels)
-        reasons.push(`it must have at most 3840x2160 = ${limits.maxPixels} pixels, not ${pixels}`);
-    if (pixels < limits.minPixels)
-        reasons.push(`it must have at least ${limits.minPixels} pixels (e.g. 1024x640), not ${pixels}`);
-    if (reasons.length === 0)
-        return undefined;
-    return `"${size}" is not a valid size for ${rules.label}: ${reasons.join('; ')}`;
-}
-/** `12345678` → `11.8 MB`; small counts in bytes or KB. */
-function formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} bytes`;
-    if (bytes < MB)
-        return `${(bytes / 1024).toFixed(1)} KB`;
-    return `${(bytes / MB).toFixed(1)} MB`;
-}
-/** A prompt's length as the API counts it: Unicode code points. */
-function promptLength(prompt) {
-    return [...prompt].length;
-}
-/** The problem with a prompt's length, or undefined. */
-function checkPromptLength(rules, prompt) {
-    const length = promptLength(prompt);
-    return length > rules.maxPromptChars
-        ? `the prompt is ${length} characters long; ${rules.label} takes at most ${rules.maxPromptChars}`
-        : undefined;
-}
-/** The problem with the number of images in one request (source + references), or undefined. */
-function checkImageCount(rules, count) {
-    return count > rules.maxImages
-        ? `${count} images in one request (the source plus reference images); ${rules.label} takes at most ${rules.maxImages}`
-        : undefined;
-}
-/** The problem with an image file's size in bytes, or undefined. */
-function checkImageBytes(rules, bytes) {
-    return bytes >= rules.maxImageBytes
-        ? `the file is ${formatBytes(bytes)} (${bytes} bytes); ${rules.label} takes images smaller than ${formatBytes(rules.maxImageBytes)}`
-        : undefined;
-}
-/** The problem with a mask file's size in bytes, or undefined. */
-function checkMaskBytes(rules, bytes) {
-    return bytes >= rules.maskMaxBytes
-        ? `the mask is ${formatBytes(bytes)} (${bytes} bytes); masks must be smaller than ${formatBytes(rules.maskMaxBytes)}`
-        : undefined;
-}
-/** The problem with an image's type (from its magic bytes; undefined type = not recognised), or undefined. */
-function checkImageType(rules, type) {
-    if (type === undefined)
-        return `the file is not a PNG, JPEG or WebP image; ${rules.label} takes ${rules.imageTypes.join(', ')}`;
-    return rules.imageTypes.includes(type) ? undefined : `the file is ${type}; ${rules.label} takes ${rules.imageTypes.join(', ')} only`;
-}
-/** The problem with an image's dimensions (square rule), or undefined. */
-function checkSquare(rules, width, height) {
-    return rules.squareOnly && width !== height
-        ? `the image is ${width}x${height}; ${rules.label} takes square images only`
-        : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/input-helper.ts
-/**
- * Reads and checks every input at once. `getInputs()` either returns the typed
- * settings (plus warnings to print) or throws an InputError listing EVERY
- * problem found, each naming the input and the bad value.
- */
-
-
-
-
-
-
-/** Reads the action's inputs through @actions/core, each value trimmed. */
-function actionInputs() {
-    return name => core.getInput(name).trim();
-}
-const DEFAULT_MODEL = 'gpt-image-1';
-const TRUE_VALUES = ['true', 'True', 'TRUE'];
-const FALSE_VALUES = ['false', 'False', 'FALSE'];
-const LONGEST_SHOWN = 120;
-/** Characters GitHub refuses in an artifact name. */
-const ARTIFACT_NAME_FORBIDDEN = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
-/** A value as it appears in a message: quoted, escaped, cut when very long. */
-function show(value) {
-    const cut = [...value].length > LONGEST_SHOWN ? `${[...value].slice(0, LONGEST_SHOWN).join('')}…` : value;
-    return JSON.stringify(cut);
-}
-/** A boolean input: YAML 1.2 core schema values only; '' gives `fallback`. */
-function parseBoolean(problems, name, raw, fallback) {
-    if (raw === '')
-        return fallback;
-    if (TRUE_VALUES.includes(raw))
-        return true;
-    if (FALSE_VALUES.includes(raw))
-        return false;
-    problems.push(`${name}: ${show(raw)} is not a boolean; use true or false`);
-    return fallback;
-}
-/** An integer input within [min, max]; undefined when unset or wrong (the problem is recorded). */
-function parseInteger(problems, name, raw, min, max) {
-    if (raw === '')
-        return undefined;
-    if (!/^-?\d+$/.test(raw)) {
-        problems.push(`${name}: ${show(raw)} is not a whole number; give an integer from ${min} to ${max}`);
-        return undefined;
-    }
-    const value = Number(raw);
-    if (value < min || value > max) {
-        problems.push(`${name}: ${show(raw)} is out of range; give an integer from ${min} to ${max}`);
-        return undefined;
-    }
-    return value;
-}
-/** An enum input; undefined when unset or not one of `valid` (the problem is recorded). */
-function parseEnum(problems, name, raw, valid) {
-    if (raw === '')
-        return undefined;
-    if (valid.includes(raw))
-        return raw;
-    problems.push(`${name}: ${show(raw)} is not valid; valid values are ${valid.join(', ')}`);
-    return undefined;
-}
-/** Newline-separated patterns: lines trimmed, empty ones dropped. */
-function parseLines(raw) {
-    return raw
-        .split(/\r?\n/)
-        .map(line => line.trim())
-        .filter(line => line !== '');
-}
-/**
- * Checks that a path or template stays inside the workspace: not absolute, no
- * `..` leading out (checked on the template text, backslashes read as slashes).
- */
-function checkInsideWorkspace(name, value) {
-    const posix = value.replace(/\\/g, '/');
-    if (external_node_path_.posix.isAbsolute(posix) || /^[A-Za-z]:/.test(posix)) {
-        return `${name}: ${show(value)} is an absolute path; give a path relative to the workspace`;
-    }
-    const normalized = external_node_path_.posix.normalize(posix);
-    if (normalized === '..' || normalized.startsWith('../')) {
-        return `${name}: ${show(value)} leads outside the workspace (..); give a path inside it`;
-    }
-    if (normalized === '.' || normalized === './')
-        return `${name}: ${show(value)} does not name a file`;
-    return undefined;
-}
-/** True for loopback hosts: localhost, 127.0.0.0/8, [::1]. */
-function isLoopback(hostname) {
-    return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-/** The pull request's head repository when the run is a pull_request from a fork; undefined otherwise. */
-async function forkOfPullRequest(env) {
-    const event = env.GITHUB_EVENT_NAME ?? '';
-    // pull_request_target runs in the base repository and does receive secrets.
-    if (!event.startsWith('pull_request') || event === 'pull_request_target' || !env.GITHUB_EVENT_PATH)
-        return undefined;
-    try {
-        const payload = JSON.parse(await external_node_fs_namespaceObject.promises.readFile(env.GITHUB_EVENT_PATH, 'utf8'));
-        const pr = payload.pull_request;
-        if (!pr)
-            return undefined;
-        const head = pr.head?.repo;
-        const base = pr.base?.repo;
-        if (head === null)
-            return 'a deleted fork';
-        if (head?.fork === true || (head?.full_name && base?.full_name && head.full_name !== base.full_name)) {
-            return head?.full_name ?? 'a fork';
-        }
-    }
-    catch {
-        // No readable event: no fork hint.
-    }
-    return undefined;
-}
-/** Reads the prompt file; returns the prompt, or records the problem. */
-async function readPromptFile(problems, workspace, file) {
-    const full = external_node_path_.resolve(workspace, file);
-    let text;
-    try {
-        // Through a symbolic link it must still be a file of the workspace.
-        const [real, realRoot] = await Promise.all([external_node_fs_namespaceObject.promises.realpath(full), external_node_fs_namespaceObject.promises.realpath(workspace)]);
-        const relative = external_node_path_.relative(realRoot, real);
-        if (relative.startsWith('..') || external_node_path_.isAbsolute(relative)) {
-            problems.push(`prompt-file: ${show(file)} leads outside the workspace through a symbolic link (to ${real}); give a file inside it`);
-            return undefined;
-        }
-        text = await external_node_fs_namespaceObject.promises.readFile(full, 'utf8');
-    }
-    catch (error) {
-        const code = error.code;
-        if (code === 'ENOENT')
-            problems.push(`prompt-file: ${show(file)} does not exist (looked for ${full})`);
-        else if (code === 'EISDIR')
-            problems.push(`prompt-file: ${show(file)} is a directory, not a file`);
-        else
-            problems.push(`prompt-file: ${show(file)} cannot be read (${code ?? String(error)})`);
-        return undefined;
-    }
-    const prompt = text.trim();
-    if (prompt === '') {
-        problems.push(`prompt-file: ${show(file)} is empty; it must hold the edit instruction`);
-        return undefined;
-    }
-    return prompt;
-}
-/**
- * Reads every input, checks them all against each other and against the model,
- * and builds the settings. Throws InputError with every problem found. On a
- * runner (GITHUB_ACTIONS=true) the API key is masked in the log (`core.setSecret`)
- * as soon as it is read; it never appears in a problem or warning.
- */
-async function getInputs(read, environment) {
-    const get = (name) => (read(name) ?? '').trim();
-    const apiKey = get('api-key');
-    // Mask at once. Only on a runner: elsewhere `::add-mask::KEY` would print the key itself.
-    if (apiKey !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true')) {
-        core_setSecret(apiKey);
-    }
-    const problems = [];
-    const warnings = [];
-    const workspace = external_node_path_.resolve(environment.workspace);
-    const env = environment.env;
-    // Sources.
-    const images = parseLines(get('images'));
-    if (images.length === 0) {
-        problems.push('images: no patterns given; it is required (newline-separated glob patterns relative to the workspace)');
-    }
-    const referenceImages = parseLines(get('reference-images'));
-    // Model.
-    const model = get('model') || DEFAULT_MODEL;
-    const allowUnknownModel = parseBoolean(problems, 'allow-unknown-model', get('allow-unknown-model'), false);
-    let family = modelFamily(model);
-    if (family === undefined) {
-        if (!allowUnknownModel) {
-            problems.push(`model: ${show(model)} is not a known model; valid models are ${KNOWN_MODELS.join(', ')}, each optionally with a provider suffix such as gpt-image-2:official (or set allow-unknown-model: true)`);
-        }
-        family = 'unknown';
-    }
-    const rules = modelRules(family, model);
-    // Prompt.
-    const promptText = get('prompt');
-    const promptFile = get('prompt-file');
-    let prompt = '';
-    let promptInput = 'prompt';
-    if (promptText !== '' && promptFile !== '') {
-        problems.push(`prompt, prompt-file: both are set (prompt-file is ${show(promptFile)}); give exactly one`);
-    }
-    else if (promptText === '' && promptFile === '') {
-        problems.push('prompt, prompt-file: neither is set; give the edit instruction in prompt, or a file holding it in prompt-file');
-    }
-    else if (promptText !== '') {
-        prompt = promptText;
-    }
-    else {
-        promptInput = 'prompt-file';
-        const outside = checkInsideWorkspace('prompt-file', promptFile);
-        if (outside)
-            problems.push(outside);
-        else
-            prompt = (await readPromptFile(problems, workspace, promptFile)) ?? '';
-    }
-    if (prompt !== '') {
-        // checkTemplate quotes the whole template; a long prompt is shown cut.
-        for (const problem of checkTemplate(promptInput, prompt, SOURCE_PLACEHOLDERS)) {
-            problems.push(problem.replace(`"${prompt}"`, () => show(prompt)));
-        }
-        const tooLong = checkPromptLength(rules, prompt);
-        if (tooLong) {
-            problems.push(promptInput === 'prompt' ? `prompt: ${tooLong}` : `prompt-file: the prompt in ${show(promptFile)} is too long: ${tooLong}`);
-        }
-    }
-    // Mask.
-    const maskRaw = get('mask');
-    const mask = maskRaw === '' ? undefined : maskRaw;
-    if (mask !== undefined) {
-        problems.push(...checkTemplate('mask', mask, SOURCE_PLACEHOLDERS));
-        const outside = checkInsideWorkspace('mask', mask);
-        if (outside)
-            problems.push(outside);
-    }
-    if (referenceImages.length > 0 && rules.maxImages === 1) {
-        problems.push(`reference-images: ${show(referenceImages.join('\n'))} is given, but ${rules.label} takes a single image per request; reference images need a GPT image model`);
-    }
-    // Request parameters.
-    const params = { model, n: 1 };
-    const notFor = (name, value, appliesTo) => `${name}: ${show(value)} is given, but ${rules.label} does not take ${name}; it applies to ${appliesTo}`;
-    const n = parseInteger(problems, 'n', get('n'), 1, 10);
-    if (n !== undefined) {
-        if (n > rules.maxN)
-            problems.push(`n: ${show(get('n'))} is too many for ${rules.label}; it makes at most ${rules.maxN} image per request`);
-        else
-            params.n = n;
-    }
-    const size = get('size');
-    if (size !== '') {
-        const problem = checkSize(family, size, model);
-        if (problem)
-            problems.push(`size: ${problem}`);
-        else
-            params.size = size;
-    }
-    const quality = get('quality');
-    if (quality !== '') {
-        if (rules.qualities && !rules.qualities.includes(quality)) {
-            problems.push(`quality: ${show(quality)} is not valid for ${rules.label}; valid values are ${rules.qualities.join(', ')}`);
-        }
-        else {
-            params.quality = quality;
-        }
-    }
-    const background = get('background');
-    if (background !== '') {
-        if (rules.backgrounds.length === 0)
-            problems.push(notFor('background', background, 'GPT image models only'));
-        else
-            params.background = parseEnum(problems, 'background', background, BACKGROUNDS);
-    }
-    const inputFidelity = get('input-fidelity');
-    if (inputFidelity !== '') {
-        if (!rules.inputFidelity) {
-            problems.push(notFor('input-fidelity', inputFidelity, 'GPT image models except gpt-image-1-mini'));
-        }
-        else {
-            params.inputFidelity = parseEnum(problems, 'input-fidelity', inputFidelity, INPUT_FIDELITIES);
-        }
-    }
-    const outputFormat = get('output-format');
-    if (outputFormat !== '') {
-        if (rules.outputFormats.length === 0)
-            problems.push(notFor('output-format', outputFormat, 'GPT image models only'));
-        else
-            params.outputFormat = parseEnum(problems, 'output-format', outputFormat, OUTPUT_FORMATS);
-    }
-    const outputCompressionRaw = get('output-compression');
-    const outputCompression = parseInteger(problems, 'output-compression', outputCompressionRaw, 0, 100);
-    if (outputCompressionRaw !== '' && outputFormat !== 'jpeg' && outputFormat !== 'webp') {
-        const current = outputFormat === '' ? 'output-format is not set, so outputs are PNG' : `output-format is ${show(outputFormat)}`;
-        problems.push(`output-compression: ${show(outputCompressionRaw)} applies only with output-format jpeg or webp (${current})`);
-    }
-    else if (outputCompression !== undefined) {
-        params.outputCompression = outputCompression;
-    }
-    if (background === 'transparent' && outputFormat === 'jpeg') {
-        problems.push('background: "transparent" cannot be used with output-format "jpeg" (JPEG has no transparency); use png or webp');
-    }
-    const responseFormatRaw = get('response-format');
-    const responseFormat = parseEnum(problems, 'response-format', responseFormatRaw, RESPONSE_FORMATS);
-    if (responseFormat !== undefined) {
-        if (rules.responseFormat) {
-            params.responseFormat = responseFormat;
-        }
-        else {
-            warnings.push(`response-format: ${show(responseFormat)} is not sent: GPT image models (here ${model}) reject the response_format field and always answer with base64 images`);
-        }
-    }
-    // Mode.
-    const partialImagesRaw = get('partial-images');
-    const partialImages = parseInteger(problems, 'partial-images', partialImagesRaw, 0, 3);
-    if (partialImages !== undefined && partialImages > 0) {
-        if (!rules.partialImages)
-            problems.push(notFor('partial-images', partialImagesRaw, 'GPT image models only (streaming)'));
-        else
-            params.partialImages = partialImages;
-    }
-    const streaming = partialImages !== undefined && partialImages > 0;
-    const callbackUrl = get('callback-url');
-    if (callbackUrl !== '') {
-        let url;
-        try {
-            url = new URL(callbackUrl);
-        }
-        catch {
-            problems.push(`callback-url: ${show(callbackUrl)} is not an absolute URL; give an http(s) URL such as https://example.com/hook`);
-        }
-        if (url && url.protocol !== 'https:' && url.protocol !== 'http:') {
-            problems.push(`callback-url: ${show(callbackUrl)} is not an http(s) URL`);
-        }
-        else if (url) {
-            params.callbackUrl = callbackUrl;
-        }
-    }
-    const asyncMode = parseBoolean(problems, 'async', get('async'), false);
-    if (callbackUrl !== '' && asyncMode) {
-        problems.push(`callback-url, async: callback-url ${show(callbackUrl)} and async: true cannot be used together; callback-url hands the result to your URL, async polls for it`);
-    }
-    if (streaming && (callbackUrl !== '' || asyncMode)) {
-        const other = callbackUrl !== '' ? `callback-url ${show(callbackUrl)}` : 'async: true';
-        problems.push(`partial-images: ${show(partialImagesRaw)} streams the answer and cannot be used with ${other}`);
-    }
-    const mode = streaming ? 'stream' : callbackUrl !== '' ? 'callback' : asyncMode ? 'async' : 'sync';
-    // Endpoint and key.
-    const endpointRaw = get('endpoint') || DEFAULT_ENDPOINT;
-    const allowInsecureEndpoint = parseBoolean(problems, 'allow-insecure-endpoint', get('allow-insecure-endpoint'), false);
-    let endpoint;
-    try {
-        endpoint = new URL(endpointRaw);
-    }
-    catch {
-        problems.push(`endpoint: ${show(endpointRaw)} is not an absolute URL; give one such as ${DEFAULT_ENDPOINT}`);
-    }
-    if (endpoint) {
-        if (endpoint.username !== '' || endpoint.password !== '') {
-            const shown = `${endpoint.protocol}//***@${endpoint.host}${endpoint.pathname}`;
-            problems.push(`endpoint: ${show(shown)} carries a user name or password; remove them and pass the key in api-key`);
-            endpoint = undefined;
-        }
-        else if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
-            problems.push(`endpoint: ${show(endpointRaw)} is not an http(s) URL`);
-            endpoint = undefined;
-        }
-        else if (endpoint.protocol === 'http:' && !isLoopback(endpoint.hostname)) {
-            if (allowInsecureEndpoint) {
-                warnings.push(`endpoint: ${show(endpointRaw)} is plain http: the API key and the images travel unencrypted`);
-            }
-            else {
-                problems.push(`endpoint: ${show(endpointRaw)} uses plain http; use https, or set allow-insecure-endpoint: true (plain http is allowed without it only for loopback hosts: localhost, 127.0.0.0/8, [::1])`);
-            }
-        }
-    }
-    let taskEndpoint;
-    if (mode === 'async' && endpoint) {
-        const pathname = endpoint.pathname.replace(/\/+$/, '');
-        if (pathname.endsWith('/images/edits')) {
-            taskEndpoint = new URL(endpoint.href);
-            taskEndpoint.pathname = `${pathname.slice(0, -'images/edits'.length)}tasks`;
-            taskEndpoint.hash = '';
-        }
-        else {
-            problems.push(`async: true needs an endpoint whose path ends with /images/edits, so that the task endpoint (…/tasks) can be found; endpoint is ${show(endpointRaw)}`);
-        }
-    }
-    const dryRun = parseBoolean(problems, 'dry-run', get('dry-run'), false);
-    if (apiKey === '' && !dryRun) {
-        const fork = await forkOfPullRequest(env);
-        if (fork !== undefined) {
-            problems.push(`api-key: no value given, and it is required unless dry-run is true. This run is for a pull request from ${fork === 'a fork' || fork === 'a deleted fork' ? fork : `the fork ${fork}`}, and GitHub does not pass secrets to workflows run from forks, so the key is empty here. For pull requests from forks set dry-run: true (e.g. dry-run: \${{ github.event.pull_request.head.repo.fork }}), or edit the images after merging`);
-        }
-        else if (env.GITHUB_ACTOR === 'dependabot[bot]') {
-            problems.push('api-key: no value given, and it is required unless dry-run is true. Runs started by Dependabot only see Dependabot secrets: add the key there, or set dry-run: true for them');
-        }
-        else {
-            problems.push('api-key: no value given; it is required unless dry-run is true (pass it from a secret, e.g. api-key: ${{ secrets.ACEDATA_API_KEY }})');
-        }
-    }
-    // Outputs.
-    const outputPath = get('output-path') || DEFAULT_OUTPUT_PATH;
-    problems.push(...checkTemplate('output-path', outputPath, OUTPUT_PLACEHOLDERS));
-    const outputOutside = checkInsideWorkspace('output-path', outputPath);
-    if (outputOutside)
-        problems.push(outputOutside);
-    if (params.n > 1 && !placeholdersIn(outputPath).includes('variant')) {
-        problems.push(`output-path: ${show(outputPath)} has no {variant} placeholder, but n is ${params.n}: the ${params.n} outputs of each file would overwrite each other`);
-    }
-    const overwrite = parseBoolean(problems, 'overwrite', get('overwrite'), true);
-    const concurrency = parseInteger(problems, 'concurrency', get('concurrency'), 1, 64) ?? 4;
-    const timeoutRaw = get('timeout');
-    let timeoutSeconds = 600;
-    if (timeoutRaw !== '') {
-        const seconds = /^\d+(\.\d+)?$/.test(timeoutRaw) ? Number(timeoutRaw) : Number.NaN;
-        if (Number.isNaN(seconds)) {
-            problems.push(`timeout: ${show(timeoutRaw)} is not a number of seconds; give a number greater than 0 and at most 3600`);
-        }
-        else if (seconds <= 0 || seconds > 3600) {
-            problems.push(`timeout: ${show(timeoutRaw)} is out of range; give seconds greater than 0 and at most 3600`);
-        }
-        else {
-            timeoutSeconds = seconds;
-        }
-    }
-    const maxRetries = parseInteger(problems, 'max-retries', get('max-retries'), 0, 10) ?? 3;
-    const force = parseBoolean(problems, 'force', get('force'), false);
-    const manifestRaw = get('manifest');
-    const manifest = manifestRaw === '' ? undefined : manifestRaw;
-    if (manifest !== undefined) {
-        const outside = checkInsideWorkspace('manifest', manifest);
-        if (outside)
-            problems.push(outside);
-    }
-    const shardRaw = get('shard');
-    let shard = { index: 1, count: 1 };
-    if (shardRaw !== '') {
-        const match = /^(\d+)\/(\d+)$/.exec(shardRaw);
-        const index = match ? Number(match[1]) : Number.NaN;
-        const count = match ? Number(match[2]) : Number.NaN;
-        if (!match || index < 1 || index > count || count > 256) {
-            problems.push(`shard: ${show(shardRaw)} is not valid; give i/n with whole numbers 1 ≤ i ≤ n ≤ 256, e.g. 2/4`);
-        }
-        else {
-            shard = { index, count };
-        }
-    }
-    const failOnError = parseBoolean(problems, 'fail-on-error', get('fail-on-error'), true);
-    // Artifact delivery.
-    const uploadArtifact = parseBoolean(problems, 'upload-artifact', get('upload-artifact'), true);
-    const artifactName = get('artifact-name') || DEFAULT_ARTIFACT_NAME;
-    const forbidden = [...new Set([...artifactName].filter(char => ARTIFACT_NAME_FORBIDDEN.includes(char)))];
-    if (forbidden.length) {
-        problems.push(`artifact-name: ${show(artifactName)} contains ${forbidden.map(char => JSON.stringify(char)).join(', ')}; GitHub forbids these characters in artifact names: ${ARTIFACT_NAME_FORBIDDEN.map(char => JSON.stringify(char)).join(' ')}`);
-    }
-    const retentionDays = parseInteger(problems, 'retention-days', get('retention-days'), 1, 90);
-    const github = readGitHubDelivery(get, problems, warnings, environment);
-    if (problems.length > 0 || endpoint === undefined) {
-        throw new InputError(hideKey(problems, apiKey));
-    }
-    const settings = {
-        workspace,
-        images,
-        prompt,
-        mask,
-        referenceImages,
-        modelFamily: family,
-        params,
-        mode,
-        apiKey,
-        endpoint,
-        taskEndpoint,
-        outputPath,
-        overwrite,
-        concurrency,
-        timeoutMs: Math.round(timeoutSeconds * 1000),
-        maxRetries,
-        force,
-        manifest,
-        shard,
-        dryRun,
-        failOnError,
-        uploadArtifact,
-        artifactName,
-        retentionDays,
-        github
-    };
-    return { settings, warnings: hideKey(warnings, apiKey) };
-}
-/** Characters a comment tag may hold (it goes into a hidden HTML comment). */
-const COMMENT_TAG = /^[A-Za-z0-9._-]{1,64}$/;
-/** Why `name` is not a valid branch name (git check-ref-format rules), or undefined when it is. */
-function branchProblem(name) {
-    if (/[\x00-\x20\x7f~^:?*[\\]/.test(name))
-        return 'it holds a space, a control character or one of ~ ^ : ? * [ \\';
-    if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.'))
-        return 'it starts with - or /, or ends with / or .';
-    if (name.includes('..') || name.includes('//') || name.includes('@{') || name === '@')
-        return 'it holds .., //, @{ or is @';
-    if (name.split('/').some(part => part.startsWith('.') || part.endsWith('.lock')))
-        return 'a part starts with . or ends with .lock';
-    return undefined;
-}
-/** A branch input: `refs/heads/` dropped; undefined when unset or invalid (the problem is recorded). */
-function parseBranch(problems, name, raw) {
-    if (raw === '')
-        return undefined;
-    const branch = raw.startsWith('refs/heads/') ? raw.slice('refs/heads/'.length) : raw;
-    const problem = branch === '' ? 'it is empty' : branchProblem(branch);
-    if (problem) {
-        problems.push(`${name}: ${show(raw)} is not a valid branch name (${problem})`);
-        return undefined;
-    }
-    return branch;
-}
-/** The inputs of the delivery to GitHub: comment, commit, preview branch, only-changed. */
-function readGitHubDelivery(get, problems, warnings, environment) {
-    const token = get('github-token');
-    if (token !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true'))
-        core_setSecret(token);
-    const comment = parseEnum(problems, 'comment', get('comment'), ['auto', 'always', 'never']) ?? 'auto';
-    const commentTag = get('comment-tag') || DEFAULT_COMMENT_TAG;
-    if (!COMMENT_TAG.test(commentTag)) {
-        problems.push(`comment-tag: ${show(commentTag)} is not valid; use 1 to 64 letters, digits, dots, dashes or underscores`);
-    }
-    const commit = parseBoolean(problems, 'commit', get('commit'), false);
-    const commitMethod = parseEnum(problems, 'commit-method', get('commit-method'), ['api', 'git']) ?? 'api';
-    const commitBranch = parseBranch(problems, 'commit-branch', get('commit-branch'));
-    const commitMessage = get('commit-message') || DEFAULT_COMMIT_MESSAGE;
-    problems.push(...checkTemplate('commit-message', commitMessage, ['count', 'model']));
-    const previewBranch = parseBranch(problems, 'preview-branch', get('preview-branch'));
-    const onlyChanged = parseBoolean(problems, 'only-changed', get('only-changed'), false);
-    if (token === '') {
-        if (commit && commitMethod === 'api') {
-            problems.push('github-token: empty, but commit: true with commit-method api commits through the GitHub API and needs it (the default is ${{ github.token }})');
-        }
-        if (previewBranch !== undefined && !commit) {
-            problems.push(`github-token: empty, but preview-branch ${show(previewBranch)} is pushed through the GitHub API and needs it`);
-        }
-        if (onlyChanged)
-            problems.push("github-token: empty, but only-changed: true asks GitHub which files changed and needs it");
-    }
-    if (previewBranch !== undefined && commit) {
-        warnings.push(`preview-branch: ${show(previewBranch)} is not used: with commit: true the previews link the commit that holds the outputs`);
-    }
-    return { token, comment, commentTag, commit, commitMethod, commitBranch, commitMessage, previewBranch, onlyChanged };
-}
-/** Keys shorter than this are not searched for: they would match ordinary words. */
-const SHORTEST_HIDDEN_KEY = 8;
-/** Replaces the API key wherever it might appear (a key pasted into another input). */
-function hideKey(messages, apiKey) {
-    if (apiKey.length < SHORTEST_HIDDEN_KEY)
-        return messages;
-    return messages.map(message => message.split(apiKey).join('***'));
-}
-
-;// CONCATENATED MODULE: ./src/log.ts
-/**
- * Where the pipeline's messages go. The action logs through @actions/core
- * (workflow commands, groups); the CLI logs plain lines to the console.
- */
-
-/** The action's log: @actions/core. */
-const coreLog = {
-    info: message => info(message),
-    warning: message => warning(message),
-    error: message => error(message),
-    debug: message => core_debug(message),
-    group: (name, fn) => group(name, fn)
-};
-/** A plain console log for the CLI; `verbose` shows debug lines. */
-function consoleLog(verbose = false) {
-    return {
-        info: message => console.log(message),
-        warning: message => console.error(`warning: ${message}`),
-        error: message => console.error(`error: ${message}`),
-        debug: message => {
-            if (verbose)
-                console.error(`debug: ${message}`);
-        },
-        group: async (name, fn) => {
-            console.log(`== ${name}`);
-            return fn();
-        }
-    };
-}
-/** A log that drops everything (tests, benches). */
-const silentLog = {
-    info: () => { },
-    warning: () => { },
-    error: () => { },
-    debug: () => { },
-    group: (_name, fn) => fn()
-};
-
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: ./src/api-error.ts
-/**
- * Errors of the edit endpoint: reading the API's error bodies (OpenAI and
- * AceData shapes) and the one error type the edit client throws.
- */
-
-/** The one error the edit client throws. `message` is a single line and never holds the API key. */
-class EditError extends Error {
-    /** HTTP status of the failing answer, when there was one. */
-    status;
-    /** The API's own `error.message`, when it sent one. */
-    apiMessage;
-    /** `x-request-id` header, else the body's `trace_id`. */
-    requestId;
-    /** Attempts made (1 when not retried). */
-    attempts;
-    code;
-    constructor(message, fields = {}) {
-        super(oneLine(message), fields.cause === undefined ? undefined : { cause: fields.cause });
-        this.name = 'EditError';
-        this.status = fields.status;
-        this.apiMessage = fields.apiMessage;
-        this.requestId = fields.requestId;
-        this.attempts = fields.attempts ?? 1;
-        this.code = fields.code;
-    }
-}
-/**
- * Reads an API error from a parsed JSON value: OpenAI `{error:{message,type,param,code}}`,
- * AceData `{error:{code,message},trace_id}`, and the common `{error:"…"}`,
- * `{detail:"…"}`, `{message:"…"}`. Returns an empty object for anything else.
- */
-function apiErrorOf(json) {
-    if (!isObject(json))
-        return {};
-    const info = {};
-    if (typeof json.trace_id === 'string' && json.trace_id)
-        info.traceId = json.trace_id;
-    const error = json.error;
-    if (isObject(error)) {
-        if (typeof error.message === 'string' && error.message.trim())
-            info.apiMessage = clean(error.message);
-        if (typeof error.type === 'string')
-            info.type = error.type;
-        if (typeof error.param === 'string')
-            info.param = error.param;
-        if (typeof error.code === 'string' || typeof error.code === 'number')
-            info.code = String(error.code);
-        if (!info.apiMessage && info.code)
-            info.apiMessage = info.code;
-    }
-    else if (typeof error === 'string' && error.trim()) {
-        info.apiMessage = clean(error);
-    }
-    if (!info.apiMessage && typeof json.detail === 'string' && json.detail.trim())
-        info.apiMessage = clean(json.detail);
-    if (!info.apiMessage && typeof json.message === 'string' && json.message.trim())
-        info.apiMessage = clean(json.message);
-    return info;
-}
-/** Like {@link apiErrorOf}, from the raw text of an answer (which may not be JSON). */
-function parseApiError(bodyText) {
-    try {
-        return apiErrorOf(JSON.parse(bodyText));
-    }
-    catch {
-        return {};
-    }
-}
-/** Whether a parsed 200 answer is really an error (`error` set, or `success: false`). */
-function isErrorAnswer(json) {
-    return isObject(json) && (json.error !== undefined && json.error !== null && json.error !== false || json.success === false);
-}
-/**
- * The one-line message of an HTTP error: `HTTP 400: <api message> (request id <id>)`.
- * Without an API message, the start of the body (or the status text) stands in.
- */
-function httpErrorMessage(status, apiMessage, requestId, bodyText = '') {
-    // An empty body, or an empty JSON value (`{}`), says nothing: the status's own name does.
-    const said = /^\s*(?:\{\s*\}|\[\s*\]|null|"")?\s*$/.test(bodyText) ? '' : snippet(bodyText);
-    const text = apiMessage ?? (said || external_node_http_.STATUS_CODES[status] || 'no message');
-    return `HTTP ${status}: ${text}${requestId ? ` (request id ${requestId})` : ''}`;
-}
-/**
- * Builds the {@link EditError} for an HTTP error answer from its status, headers and
- * body text. `prefix` says what was being done when it is not the edit request itself.
- */
-function httpError(status, headers, bodyText, prefix = '') {
-    const info = parseApiError(bodyText);
-    const requestId = requestIdOf(headers, info.traceId);
-    return new EditError(prefix + httpErrorMessage(status, info.apiMessage, requestId, bodyText), {
-        status,
-        apiMessage: info.apiMessage,
-        requestId,
-        code: 'HTTP'
-    });
-}
-/** The request id: the `x-request-id` header, else the body's `trace_id`. */
-function requestIdOf(headers, traceId) {
-    const header = headers['x-request-id'];
-    const value = Array.isArray(header) ? header[0] : header;
-    return value && value.trim() ? value.trim() : traceId;
-}
-/** The first 200 characters of a text, on one line. */
-function snippet(text, max = 200) {
-    const line = oneLine(text);
-    return line.length > max ? `${line.slice(0, max)}…` : line;
-}
-function clean(text) {
-    return snippet(text, 1000);
-}
-function oneLine(text) {
-    return text.replace(/\s+/g, ' ').trim();
-}
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-;// CONCATENATED MODULE: ./src/event-stream.ts
-/**
- * A parser for `text/event-stream` answers (server-sent events), fed chunk by
- * chunk: lines end in LF, CRLF or CR (also when split across chunks), a blank
- * line ends an event, `data:` lines of one event are joined with `\n`, lines
- * starting with `:` are comments, and `[DONE]` markers are dropped.
- */
-/** An incremental event-stream parser: `push` chunks as they come, `end` at the end. */
-class EventStreamParser {
-    decoder = new TextDecoder('utf-8');
-    buffer = '';
-    /** The last chunk ended in CR: a LF at the start of the next one belongs to it. */
-    pendingCR = false;
-    started = false;
-    event = '';
-    data = [];
-    id;
-    /** Feeds a chunk; returns the events it completed. */
-    push(chunk) {
-        let text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-        if (!this.started && text.length > 0) {
-            this.started = true;
-            if (text.charCodeAt(0) === 0xfeff)
-                text = text.slice(1);
-        }
-        if (text === '')
-            return [];
-        if (this.pendingCR && text.startsWith('\n'))
-            text = text.slice(1);
-        this.pendingCR = false;
-        this.buffer += text;
-        const events = [];
-        const lineEnd = /\r\n|\r|\n/g;
-        let start = 0;
-        for (let match = lineEnd.exec(this.buffer); match; match = lineEnd.exec(this.buffer)) {
-            // A CR at the very end may be the first half of a CRLF split across chunks.
-            if (match[0] === '\r' && match.index === this.buffer.length - 1)
-                this.pendingCR = true;
-            this.line(this.buffer.slice(start, match.index), events);
-            start = match.index + match[0].length;
-        }
-        this.buffer = this.buffer.slice(start);
-        return events;
-    }
-    /** Ends the stream; returns a last event the server did not close with a blank line. */
-    end() {
-        const events = [];
-        const rest = this.buffer + this.decoder.decode();
-        this.buffer = '';
-        if (rest)
-            this.line(rest, events);
-        this.dispatch(events);
-        return events;
-    }
-    line(line, events) {
-        if (line === '') {
-            this.dispatch(events);
-            return;
-        }
-        if (line.startsWith(':'))
-            return;
-        const colon = line.indexOf(':');
-        const field = colon === -1 ? line : line.slice(0, colon);
-        let value = colon === -1 ? '' : line.slice(colon + 1);
-        if (value.startsWith(' '))
-            value = value.slice(1);
-        if (field === 'event')
-            this.event = value;
-        else if (field === 'data')
-            this.data.push(value);
-        else if (field === 'id' && !value.includes('\0'))
-            this.id = value;
-        // `retry` and unknown fields are ignored.
-    }
-    dispatch(events) {
-        if (this.data.length > 0) {
-            const data = this.data.join('\n');
-            if (data.trim() !== '[DONE]') {
-                const event = { event: this.event || 'message', data };
-                if (this.id !== undefined)
-                    event.id = this.id;
-                events.push(event);
-            }
-        }
-        this.event = '';
-        this.data = [];
-    }
-}
-/** Parses a whole event stream (e.g. an HTTP answer body), yielding events as they complete. */
-async function* parseEventStream(source) {
-    const parser = new EventStreamParser();
-    for await (const chunk of source)
-        yield* parser.push(chunk);
-    yield* parser.end();
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/json-answer.ts
-/**
- * Reading a JSON answer of the edit endpoint as it streams in: every `b64_json`
- * string value is decoded straight into bytes on the way, so a 2 MB image never
- * exists as a 2.7 MB string, its copies or a parse of it (measured in
- * `npm run bench`: decoding one 2 MB answer took 5–9 ms before, 1.5–2 ms after).
- */
-
-/** A `b64_json` value decoded while the answer was read. */
-class DecodedBase64 {
-    bytes;
-    textLength;
-    constructor(
-    /** The decoded bytes (a `data:…;base64,` prefix removed first). */
-    bytes, 
-    /** Characters of the value as sent. */
-    textLength) {
-        this.bytes = bytes;
-        this.textLength = textLength;
-    }
-    /** Keeps messages that show an answer short. */
-    toJSON() {
-        return `(${this.textLength} characters of base64)`;
-    }
-}
-/** A decoded value gets room for at most this many characters up front (a larger one grows piece by piece). */
-const MAX_PREALLOCATED_TEXT = 96 * 1024 * 1024;
-/**
- * Stands in for a decoded value in the text that is parsed: `\u0000b64:<nonce>:<index>`, with a
- * nonce per answer, so that no string the answer itself holds can pass for a placeholder.
- */
-const json_answer_PLACEHOLDER = '\u0000b64:';
-const HEX4 = /^[0-9a-fA-F]{4}$/;
-/** Raw control characters are not allowed inside a JSON string. */
-const CONTROL = /[\u0000-\u001f]/;
-const CONTROLS = /[\u0000-\u001f]/g;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const B64_KEY = Buffer.from('b64_json', 'latin1');
-/** JSON escapes as the characters they stand for (inside a base64 value, `\/` is the one that matters). */
-const ESCAPES = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-/**
- * A byte-level scanner of a JSON answer. It follows strings (quotes and
- * escapes) and watches for the key `"b64_json"` followed by `:` and a string:
- * that string's bytes are fed to a {@link Base64Decoder} instead of being kept,
- * and a placeholder takes its place in the text. Everything else is kept as it
- * came and parsed by `JSON.parse` at the end, so the scanner never has to judge
- * whether the JSON is valid: a malformed answer still fails to parse.
- */
-class JsonAnswerScanner {
-    expectedLength;
-    kept = [];
-    images = [];
-    inString = false;
-    escaped = false;
-    /** Bytes of the current string that match `b64_json` so far; -1 once it cannot be that key. */
-    keyMatch = -1;
-    /** 1: the string just closed was `"b64_json"`; 2: and its colon followed. */
-    expect = 0;
-    value;
-    /** An escape inside a base64 value, without its backslash, while it is incomplete. */
-    valueEscape;
-    /** Bytes written before the current chunk. */
-    seen = 0;
-    /** Set when a decoded value held what JSON does not allow in a string: the answer then fails to parse. */
-    malformed;
-    nonce = (0,external_node_crypto_.randomBytes)(6).toString('hex');
-    /** `expectedLength`: the answer's size (`content-length`), when known; it sizes the decoded buffers. */
-    constructor(expectedLength = 0) {
-        this.expectedLength = expectedLength;
-    }
-    /** Takes the next chunk of the answer. */
-    write(chunk) {
-        let from = 0;
-        let i = 0;
-        const length = chunk.length;
-        while (i < length) {
-            if (this.value) {
-                i = this.scanValue(chunk, i);
-                from = i;
-                continue;
-            }
-            const byte = chunk[i];
-            if (this.inString) {
-                if (this.escaped) {
-                    this.escaped = false;
-                    i++;
-                }
-                else if (byte === BACKSLASH) {
-                    this.escaped = true;
-                    this.keyMatch = -1;
-                    i++;
-                }
-                else if (byte === QUOTE) {
-                    this.inString = false;
-                    this.expect = this.keyMatch === B64_KEY.length ? 1 : 0;
-                    i++;
-                }
-                else if (this.keyMatch >= 0) {
-                    this.keyMatch = this.keyMatch < B64_KEY.length && byte === B64_KEY[this.keyMatch] ? this.keyMatch + 1 : -1;
-                    i++;
-                }
-                else {
-                    // Not the key: jump to the next quote or backslash.
-                    i = nextOf(chunk, i, length);
-                }
-                continue;
-            }
-            if (byte === QUOTE) {
-                if (this.expect === 2) {
-                    this.kept.push(chunk.subarray(from, i));
-                    this.value = new Base64Decoder(this.expectedLength > 0 ? this.expectedLength - (this.seen + i + 1) : 0);
-                    this.expect = 0;
-                    i++;
-                    from = i;
-                    continue;
-                }
-                this.inString = true;
-                this.keyMatch = 0;
-                this.expect = 0;
-            }
-            else if (byte === COLON && this.expect === 1) {
-                this.expect = 2;
-            }
-            else if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
-                this.expect = 0;
-            }
-            i++;
-        }
-        if (!this.value && from < length)
-            this.kept.push(chunk.subarray(from, length));
-        this.seen += length;
-    }
-    /** The text to parse (decoded values replaced by placeholders) and the decoded values. */
-    end() {
-        // An unterminated value: leave the text unterminated too, so that it fails to parse.
-        if (this.value)
-            this.kept.push(Buffer.from('"'));
-        const text = Buffer.concat(this.kept).toString('utf8');
-        return { text, images: this.images, placeholder: `${json_answer_PLACEHOLDER}${this.nonce}:`, malformed: this.malformed };
-    }
-    /** Feeds base64 bytes from `i` on; returns where the scan goes on. */
-    scanValue(chunk, i) {
-        const value = this.value;
-        const length = chunk.length;
-        while (i < length) {
-            if (this.valueEscape !== undefined) {
-                this.valueEscape += String.fromCharCode(chunk[i++]);
-                const escape = this.valueEscape;
-                if (escape[0] === 'u') {
-                    if (escape.length < 5)
-                        continue;
-                    if (!HEX4.test(escape.slice(1)))
-                        this.malformed ??= `invalid escape \\${escape} in a b64_json value`;
-                    value.pushEscaped(String.fromCharCode(parseInt(escape.slice(1), 16) || 0));
-                }
-                else {
-                    if (!(escape in ESCAPES))
-                        this.malformed ??= `invalid escape \\${escape} in a b64_json value`;
-                    value.pushEscaped(ESCAPES[escape] ?? escape);
-                }
-                this.valueEscape = undefined;
-                continue;
-            }
-            const stop = nextOf(chunk, i, length);
-            if (stop > i) {
-                const piece = chunk.toString('latin1', i, stop);
-                const wasVerifying = value.verifying;
-                value.push(piece);
-                // A raw control character is not allowed in a JSON string. Text the decoder verified
-                // (groups of the 64 letters only) cannot hold one: only the rest is searched.
-                const unchecked = wasVerifying && value.verifying ? value.unverified : piece;
-                if (CONTROL.test(unchecked))
-                    this.malformed ??= 'a raw control character in a b64_json value';
-            }
-            if (stop === length)
-                return length;
-            if (chunk[stop] === BACKSLASH) {
-                this.valueEscape = '';
-                i = stop + 1;
-                continue;
-            }
-            // The closing quote.
-            const index = this.images.length;
-            this.images.push(value.end());
-            this.kept.push(Buffer.from(JSON.stringify(`${json_answer_PLACEHOLDER}${this.nonce}:${index}`), 'utf8'));
-            this.value = undefined;
-            return stop + 1;
-        }
-        return length;
-    }
-}
-/** Index of the next quote or backslash in `chunk` from `i`, or `length`. */
-function nextOf(chunk, i, length) {
-    const quote = chunk.indexOf(QUOTE, i);
-    const backslash = chunk.indexOf(BACKSLASH, i);
-    if (quote === -1)
-        return backslash === -1 ? length : backslash;
-    return backslash === -1 || quote < backslash ? quote : backslash;
-}
-/**
- * Decodes base64 text pushed piece by piece, with the result `Buffer.from(text,
- * 'base64')` would give for the whole text (after a `data:…,` prefix is removed,
- * as the edit client does for plain strings). Whole groups of 4 characters are decoded as
- * they come, straight into one buffer when the answer's size is known; a group
- * holding anything but the 64 letters (whitespace, padding, other characters)
- * sends the rest of the text to one lenient decode at the end.
- */
-class Base64Decoder {
-    /** Decoded bytes that no longer fit `out`. */
-    parts = [];
-    /** Where decoded bytes go while they fit, `written` of them so far. */
-    out;
-    written = 0;
-    carry = '';
-    /** The start of the text, kept until it is known whether it is a `data:` URL prefix. */
-    head = '';
-    rest;
-    textLength = 0;
-    /**
-     * True while every whole group so far decoded strictly (only the 64 letters, exactly 3 bytes
-     * per 4 characters); then only {@link unverified} is text not yet checked that way.
-     */
-    get verifying() {
-        return this.head === undefined && this.rest === undefined;
-    }
-    /** The characters (at most 3) kept for the next group. */
-    get unverified() {
-        return this.carry;
-    }
-    /** `maxTextLength`: at most this many characters will come (the rest of the answer), when known. */
-    constructor(maxTextLength = 0) {
-        if (maxTextLength > 0)
-            this.out = Buffer.allocUnsafe(Math.ceil(Math.min(maxTextLength, MAX_PREALLOCATED_TEXT) / 4) * 3);
-    }
-    /**
-     * Adds a character that came escaped (`\n`, `\u0041`…). Control characters are dropped
-     * once the start is known not to be a `data:` prefix: the lenient decode ignores them
-     * wherever they are, and dropping them keeps MIME-style line breaks on the strict path.
-     */
-    pushEscaped(char) {
-        if (this.head === undefined && char < ' ') {
-            this.textLength += char.length;
-            return;
-        }
-        this.push(char);
-    }
-    /** Adds the next piece of text. */
-    push(text) {
-        this.textLength += text.length;
-        if (this.head !== undefined) {
-            this.head += text;
-            if (this.head.length < 5 && 'data:'.startsWith(this.head))
-                return;
-            if (this.head.startsWith('data:')) {
-                const comma = this.head.indexOf(',');
-                if (comma === -1)
-                    return;
-                text = this.head.slice(comma + 1);
-            }
-            else {
-                text = this.head;
-            }
-            this.head = undefined;
-            // Escaped control characters kept while the start was unsettled go now, as pushEscaped
-            // drops them from here on (raw ones in the head were searched for as they came).
-            text = text.replace(CONTROLS, '');
-        }
-        if (this.rest) {
-            this.rest.push(text);
-            return;
-        }
-        if (this.carry) {
-            // Complete the group started by the previous piece.
-            const needed = 4 - this.carry.length;
-            const group = this.carry + text.slice(0, needed);
-            text = text.slice(needed);
-            this.carry = '';
-            if (group.length < 4) {
-                this.carry = group;
-                return;
-            }
-            if (!this.decode(group)) {
-                this.rest = [group, text];
-                return;
-            }
-        }
-        const whole = text.length - (text.length % 4);
-        this.carry = text.slice(whole);
-        if (whole > 0 && !this.decode(text.slice(0, whole))) {
-            this.rest = [text];
-            this.carry = '';
-        }
-    }
-    /** Decodes whole groups of 4; false (nothing kept) when they hold anything but the 64 letters. */
-    decode(groups) {
-        const size = (groups.length / 4) * 3;
-        if (this.out && this.written + size > this.out.length) {
-            this.parts.push(this.out.subarray(0, this.written));
-            this.out = undefined;
-        }
-        if (this.out) {
-            if (this.out.write(groups, this.written, 'base64') !== size)
-                return false;
-            this.written += size;
-            return true;
-        }
-        const bytes = Buffer.from(groups, 'base64');
-        if (bytes.length !== size)
-            return false;
-        this.parts.push(bytes);
-        return true;
-    }
-    /** The decoded bytes and the length of the text. */
-    end() {
-        const text = this.head !== undefined ? this.head : this.rest ? this.rest.join('') : this.carry;
-        let tail = text ? Buffer.from(text, 'base64') : undefined;
-        if (tail && this.out && this.written + tail.length <= this.out.length) {
-            // The last group (padding) fits where the rest went.
-            this.written += tail.copy(this.out, this.written);
-            tail = undefined;
-        }
-        const parts = this.out ? [...this.parts, this.out.subarray(0, this.written)] : this.parts;
-        if (tail)
-            parts.push(tail);
-        let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-        // Far smaller than the room made for it (several images in one answer): do not keep the room.
-        if (this.out && bytes.buffer === this.out.buffer && bytes.length < this.out.length * 0.9)
-            bytes = Buffer.from(bytes);
-        this.out = undefined;
-        return new DecodedBase64(bytes, this.textLength);
-    }
-}
-/**
- * Parses what a {@link JsonAnswerScanner} kept, putting each decoded value back
- * in place of its placeholder. Throws a SyntaxError when the answer is not JSON.
- */
-function parseScanned({ text, images, placeholder, malformed }) {
-    if (malformed)
-        throw new SyntaxError(`the answer is not valid JSON: ${malformed}`);
-    if (images.length === 0)
-        return JSON.parse(text);
-    return JSON.parse(text, (key, value) => {
-        if (key !== 'b64_json' || typeof value !== 'string' || !value.startsWith(placeholder))
-            return value;
-        return images[Number(value.slice(placeholder.length))] ?? value;
-    });
-}
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./src/multipart.ts
-/**
- * Where multipart fields are built: a streamed `multipart/form-data` body with
- * text fields and file parts. Files are streamed from disk, never read whole
- * (unless the caller passes bytes it read already); the exact `content-length`
- * is known up front, so no chunked encoding is needed.
- */
-
-
-
-
-const CRLF = Buffer.from('\r\n');
-/** Files are read in pieces of this size (fewer, larger socket writes than the 64 KiB default). */
-const FILE_CHUNK_BYTES = 256 * 1024;
-/** A buffer at least this large is sent on its own (a copy would cost more than a write). */
-const LARGE_SEGMENT_BYTES = 64 * 1024;
-/**
- * Builds a multipart body from `parts`, in order. File sizes are read now (an
- * error names a missing or unreadable file); file bytes are read only when a
- * stream is consumed, and a file whose size changed meanwhile fails the stream.
- */
-async function multipartBody(parts) {
-    const boundary = `----image-edit-${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
-    const segments = [];
-    for (const part of parts) {
-        if (!part.name)
-            throw new Error('a multipart part has an empty name');
-        let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(part.name)}"`;
-        if ('file' in part) {
-            if (!/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/.test(part.contentType)) {
-                throw new Error(`the file ${part.file} has an invalid content type "${part.contentType}"`);
-            }
-            head += `; filename="${escapeQuoted(part.filename)}"\r\nContent-Type: ${part.contentType}\r\n\r\n`;
-            const content = part.bytes ? Buffer.from(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteLength) : { file: part.file, size: await fileSize(part.file) };
-            segments.push(Buffer.from(head, 'utf8'), content, CRLF);
-        }
-        else {
-            segments.push(Buffer.from(`${head}\r\n\r\n`, 'utf8'), Buffer.from(part.value, 'utf8'), CRLF);
-        }
-    }
-    segments.push(Buffer.from(`--${boundary}--\r\n`, 'utf8'));
-    const contentLength = segments.reduce((sum, s) => sum + (Buffer.isBuffer(s) ? s.length : s.size), 0);
-    return {
-        contentType: `multipart/form-data; boundary=${boundary}`,
-        contentLength,
-        stream: () => external_node_stream_.Readable.from(generate(segments), { objectMode: false })
-    };
-}
-/**
- * Escapes a name or filename for a quoted header parameter, as browsers do:
- * `"`, CR and LF become `%22`, `%0D`, `%0A`; a backslash becomes `%5C` (so that
- * parsers that read `\` as an escape and those that do not see the same name).
- */
-function escapeQuoted(text) {
-    return text.replace(/["\r\n\\]/g, c => ({ '"': '%22', '\r': '%0D', '\n': '%0A', '\\': '%5C' })[c]);
-}
-async function fileSize(file) {
-    let info;
-    try {
-        info = await (0,promises_.stat)(file);
-    }
-    catch (err) {
-        const code = err.code ?? 'error';
-        throw new Error(`cannot read the file ${file} (${code})`, { cause: err });
-    }
-    if (!info.isFile())
-        throw new Error(`${file} is not a regular file`);
-    return info.size;
-}
-/**
- * Yields the body. Each chunk yielded becomes one socket write (one system call,
- * which on loopback also runs the receiving side), so the small pieces (part
- * headers, text fields, CRLFs) are gathered and sent together with a file's
- * first and last chunk: a request with a small image is one write, not a dozen.
- */
-async function* generate(segments) {
-    let pending = [];
-    const flush = () => {
-        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending);
-        pending = [];
-        return joined;
-    };
-    for (const segment of segments) {
-        if (Buffer.isBuffer(segment)) {
-            if (segment.length < LARGE_SEGMENT_BYTES) {
-                pending.push(segment);
-                continue;
-            }
-            // File bytes read ahead go as they are, not copied into one buffer with the small pieces.
-            if (pending.length)
-                yield flush();
-            yield segment;
-            continue;
-        }
-        let read = 0;
-        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(segment.file, { highWaterMark: FILE_CHUNK_BYTES })) {
-            read += chunk.length;
-            if (read > segment.size)
-                break;
-            pending.push(chunk);
-            // The file's last chunk waits for what follows it.
-            if (read < segment.size)
-                yield flush();
-        }
-        if (read !== segment.size) {
-            throw new Error(`the file ${segment.file} changed while it was being sent (${segment.size} bytes expected, ${read} found)`);
-        }
-    }
-    if (pending.length)
-        yield flush();
-}
-
-;// CONCATENATED MODULE: ./src/retry.ts
-/**
- * Where a retry is decided: which HTTP statuses and which errors are worth
- * another attempt, and how long to wait before it. No I/O here.
- */
-/** A `Retry-After` (or `retry-after-ms`) longer than this is cut down to it. */
-const RETRY_AFTER_CAP_MS = 10 * 60 * 1000;
-/** Error codes of transient network failures (Node system errors and undici errors). */
-const RETRYABLE_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'ERR_STREAM_PREMATURE_CLOSE',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-    'ATTEMPT_TIMEOUT'
-]);
-/** Thrown (by the edit client) when one attempt ran past its time limit; always retryable. */
-class AttemptTimeoutError extends Error {
-    timeoutMs;
-    code = 'ATTEMPT_TIMEOUT';
-    constructor(timeoutMs) {
-        super(`no complete answer within ${formatDuration(timeoutMs)} (the timeout per attempt)`);
-        this.timeoutMs = timeoutMs;
-        this.name = 'AttemptTimeoutError';
-    }
-}
-/**
- * Whether an HTTP status is worth retrying: 408 (request timeout), 409 (conflict),
- * 429 (rate limited) and every 5xx. Any other 4xx is the request's own fault.
- */
-function isRetryableStatus(status) {
-    return status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
-}
-/**
- * Whether an error thrown while making a request is a transient network failure
- * (connection reset or refused, broken pipe, socket and timeout errors of undici,
- * the per-attempt timeout). The caller's own abort (`AbortError`) is never retryable.
- * Looks through `cause` chains.
- */
-function isRetryableError(err) {
-    let current = err;
-    for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-        const { code, name } = current;
-        if (name === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || code === 'ABORTED')
-            return false;
-        if (typeof code === 'string' && RETRYABLE_CODES.has(code))
-            return true;
-        if (name === 'TimeoutError')
-            return true;
-        current = current.cause;
-    }
-    return false;
-}
-/**
- * Delay in milliseconds before retry number `attempt` (1-based: retry 1 follows
- * attempt 1). A `retry-after-ms` header wins, then `Retry-After` (seconds or an
- * HTTP date), both capped at {@link RETRY_AFTER_CAP_MS}; without either, an
- * exponential backoff `baseMs * 2^(attempt-1)` capped at `maxMs`, with full
- * jitter (a uniform pick between 0 and that). `now` and `random` are injectable
- * for tests.
- */
-function retryDelay(attempt, headers, options) {
-    const fromHeaders = serverDelay(headers, options.now ?? Date.now());
-    if (fromHeaders !== undefined)
-        return Math.min(fromHeaders, RETRY_AFTER_CAP_MS);
-    const exponent = Math.max(0, attempt - 1);
-    const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(exponent, 52));
-    const random = options.random ?? Math.random;
-    const pick = Math.min(Math.max(random(), 0), 1);
-    return Math.round(pick * ceiling);
-}
-/** The delay the server asked for, if it asked in a form we understand. */
-function serverDelay(headers, now) {
-    if (!headers)
-        return undefined;
-    const ms = header(headers, 'retry-after-ms');
-    if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms))
-        return Math.ceil(Number(ms));
-    const after = header(headers, 'retry-after');
-    if (after === undefined)
-        return undefined;
-    if (/^\s*\d+(\.\d+)?\s*$/.test(after))
-        return Math.ceil(Number(after) * 1000);
-    const date = Date.parse(after);
-    if (Number.isNaN(date))
-        return undefined;
-    return Math.max(0, date - now);
-}
-/** A header's value by lower-case name (the first one when repeated). */
-function header(headers, name) {
-    let value = headers[name];
-    if (value === undefined) {
-        const key = Object.keys(headers).find(k => k.toLowerCase() === name);
-        value = key === undefined ? undefined : headers[key];
-    }
-    if (Array.isArray(value))
-        value = value[0];
-    return value === undefined || value.trim() === '' ? undefined : value;
-}
-/** `300 ms`, `2 s`, `1.5 s`, `30 min`: a duration for messages. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${ms} ms`;
-    if (ms >= 60_000 && ms % 60_000 === 0)
-        return `${ms / 60_000} min`;
-    return `${Number((ms / 1000).toFixed(1))} s`;
-}
-
-;// CONCATENATED MODULE: ./src/edit-client.ts
-/**
- * The edit client: the only place HTTP requests are made (the edit POST, image
- * URL downloads, asynchronous task polling). It knows nothing of GitHub.
- *
- * Requests go through undici's `request` with a dedicated `Agent` whose pool is
- * sized by `concurrency`; upload bodies are streamed from disk (see multipart.ts).
- * Every attempt has one time limit covering connect, upload, waiting and reading.
- */
-
-
-
-
-
-
-
-
-/** A failed attempt, with what the retry loop needs to decide. */
-class AttemptFailure extends Error {
-    error;
-    retryable;
-    headers;
-    constructor(error, retryable, headers) {
-        super(error.message);
-        this.error = error;
-        this.retryable = retryable;
-        this.headers = headers;
-    }
-}
-const DEFAULT_POLL_INTERVAL_MS = 5000;
-const DEFAULT_POLL_DEADLINE_MS = 30 * 60 * 1000;
-const DEFAULT_RETRY_BASE_MS = 1000;
-const DEFAULT_RETRY_MAX_MS = 30_000;
-const DEFAULT_USER_AGENT = 'image-edit-action';
-const MAX_REDIRECTS = 5;
-/** Error answers are read up to this size (the rest is dropped). */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
-/** A JSON answer (base64 images included) or a downloaded image may not exceed this. */
-const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
-/**
- * Maps an edit request to its multipart parts: the one place the wire names
- * appear. One image goes as `image`, several as repeated `image[]` (OpenAI
- * rejects a repeated `image`). Undefined parameters are not sent. `stream=true`
- * is added in mode `stream`, `async=true` in mode `async`.
- */
-function editParts(request, mode) {
-    if (request.images.length === 0)
-        throw new EditError('an edit request needs at least one image', { code: 'LOCAL' });
-    const p = request.params;
-    const parts = [{ name: 'prompt', value: request.prompt }];
-    const text = (name, value) => {
-        if (value !== undefined && value !== '')
-            parts.push({ name, value: String(value) });
-    };
-    text('model', p.model);
-    text('n', p.n);
-    text('size', p.size);
-    text('quality', p.quality);
-    text('background', p.background);
-    text('input_fidelity', p.inputFidelity);
-    text('output_format', p.outputFormat);
-    text('output_compression', p.outputCompression);
-    text('partial_images', p.partialImages);
-    if (mode === 'stream')
-        text('stream', 'true');
-    text('response_format', p.responseFormat);
-    text('callback_url', p.callbackUrl);
-    if (mode === 'async')
-        text('async', 'true');
-    const imageName = request.images.length === 1 ? 'image' : 'image[]';
-    for (const image of request.images) {
-        parts.push({ name: imageName, file: image.path, filename: image.filename, contentType: image.contentType, bytes: image.bytes });
-    }
-    if (request.mask) {
-        const { path, filename, contentType, bytes } = request.mask;
-        parts.push({ name: 'mask', file: path, filename, contentType, bytes });
-    }
-    return parts;
-}
-/** The default task endpoint: `tasks` beside the endpoint's parent (`/openai/images/edits` → `/openai/tasks`). */
-function defaultTaskEndpoint(endpoint) {
-    return new URL('../tasks', endpoint);
-}
-/**
- * Creates an edit client with its own connection pool. Throws when the endpoint
- * is not http(s) or the task endpoint is on another origin (the API key is only
- * sent to the endpoint's origin).
- */
-function createEditClient(options) {
-    const { endpoint, apiKey, mode, timeoutMs, maxRetries } = options;
-    if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
-        throw new EditError(`the endpoint must be an http(s) URL, not ${endpoint.protocol}`, { code: 'LOCAL' });
-    }
-    const taskEndpoint = options.taskEndpoint ?? defaultTaskEndpoint(endpoint);
-    if (mode === 'async' && taskEndpoint.origin !== endpoint.origin) {
-        throw new EditError(`the task endpoint ${taskEndpoint.origin} is not on the endpoint's origin; the API key is only sent to ${endpoint.origin}`, { code: 'LOCAL' });
-    }
-    const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    const pollDeadlineMs = options.pollDeadlineMs ?? DEFAULT_POLL_DEADLINE_MS;
-    const baseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
-    const maxMs = options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
-    const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
-    const agent = new undici.Agent({
-        connections: Math.max(1, options.concurrency),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs
-    });
-    /** Removes the API key from any text that leaves the client. */
-    const redact = (text) => (apiKey.length > 0 ? text.split(apiKey).join('***') : text);
-    /** An error answer's text, the key removed before any of it is cut short for a message. */
-    const readErrorBody = async (body) => redact(await readText(body, MAX_ERROR_BODY_BYTES));
-    const aborted = (attempts) => new EditError('the edit was cancelled', { code: 'ABORTED', attempts });
-    /** Runs `run` with a per-attempt time limit, retrying transient failures. */
-    async function withRetries(what, callbacks, run) {
-        const caller = callbacks.signal;
-        for (let attempt = 1;; attempt++) {
-            if (caller?.aborted)
-                throw aborted(Math.max(1, attempt - 1));
-            const timeout = new AbortController();
-            const timer = setTimeout(() => timeout.abort(new AttemptTimeoutError(timeoutMs)), timeoutMs);
-            const signal = caller ? AbortSignal.any([caller, timeout.signal]) : timeout.signal;
-            try {
-                return { value: await run(signal), attempts: attempt };
-            }
-            catch (err) {
-                if (caller?.aborted)
-                    throw aborted(attempt);
-                const failure = classify(err, timeout.signal.aborted, what);
-                failure.error.attempts = attempt;
-                if (!failure.retryable || attempt > maxRetries)
-                    throw failure.error;
-                const delayMs = retryDelay(attempt, failure.headers, { baseMs, maxMs });
-                callbacks.onRetry?.({ attempt, delayMs, reason: redact(failure.error.message) });
-                try {
-                    await (0,external_node_timers_promises_namespaceObject.setTimeout)(delayMs, undefined, { signal: caller });
-                }
-                catch {
-                    throw aborted(attempt);
-                }
-            }
-            finally {
-                clearTimeout(timer);
-            }
-        }
-    }
-    /** Turns whatever an attempt threw into an EditError and a retry decision. */
-    function classify(err, timedOut, what) {
-        if (err instanceof AttemptFailure)
-            return err;
-        if (timedOut) {
-            return new AttemptFailure(new EditError(`${what} timed out: no complete answer within ${formatDuration(timeoutMs)} (the timeout per attempt)`, {
-                code: 'TIMEOUT',
-                cause: err
-            }), true);
-        }
-        if (err instanceof EditError)
-            return new AttemptFailure(err, false);
-        const retryable = isRetryableError(err);
-        const code = err?.code;
-        const local = typeof code === 'string' && (code.startsWith('ERR_FILE') || ['ENOENT', 'EACCES', 'EISDIR', 'EMFILE'].includes(code));
-        return new AttemptFailure(new EditError(`${what} failed: ${describe(err)}`, { code: local ? 'LOCAL' : 'NETWORK', cause: err }), retryable);
-    }
-    /** POSTs the body to the endpoint, following same-origin 307/308 redirects with a fresh body. */
-    async function postEdit(body, accept, signal, streams) {
-        let target = endpoint;
-        for (let hop = 0;; hop++) {
-            const stream = body.stream();
-            streams.push(stream);
-            const res = await (0,undici.request)(target, {
-                dispatcher: agent,
-                method: 'POST',
-                headers: {
-                    authorization: `Bearer ${apiKey}`,
-                    accept,
-                    'content-type': body.contentType,
-                    'content-length': String(body.contentLength),
-                    'user-agent': userAgent
-                },
-                body: stream,
-                signal
-            });
-            const location = headerValue(res.headers, 'location');
-            if (res.statusCode < 300 || res.statusCode > 399 || location === undefined)
-                return res;
-            await res.body.dump().catch(() => undefined);
-            let next;
-            try {
-                next = new URL(location, target);
-            }
-            catch {
-                throw new EditError(`the endpoint answered HTTP ${res.statusCode} with an invalid redirect: ${snippet(location)}`, { status: res.statusCode, code: 'REDIRECT' });
-            }
-            if (next.origin !== endpoint.origin) {
-                throw new EditError(`the endpoint redirected to another origin (${next.origin}); the API key is only sent to ${endpoint.origin}`, { status: res.statusCode, code: 'REDIRECT' });
-            }
-            if (res.statusCode !== 307 && res.statusCode !== 308) {
-                throw new EditError(`the endpoint answered HTTP ${res.statusCode} (a redirect to ${next.pathname}); only 307 and 308 redirects are followed for an edit`, { status: res.statusCode, code: 'REDIRECT' });
-            }
-            if (hop >= MAX_REDIRECTS) {
-                throw new EditError(`the endpoint redirected more than ${MAX_REDIRECTS} times`, { status: res.statusCode, code: 'REDIRECT' });
-            }
-            target = next;
-        }
-    }
-    /** One attempt of the edit POST: the answer as JSON, or the images of an event stream. */
-    async function submitOnce(body, callbacks, signal) {
-        const accept = mode === 'stream' ? 'text/event-stream' : 'application/json';
-        const streams = [];
-        try {
-            const res = await postEdit(body, accept, signal, streams);
-            if (res.statusCode < 200 || res.statusCode > 299) {
-                const text = await readErrorBody(res.body);
-                throw new AttemptFailure(httpError(res.statusCode, res.headers, text), isRetryableStatus(res.statusCode), res.headers);
-            }
-            const contentType = headerValue(res.headers, 'content-type') ?? '';
-            if (mode === 'stream' && contentType.toLowerCase().includes('text/event-stream')) {
-                const images = await readEvents(res, callbacks);
-                return { kind: 'stream', images, requestId: requestIdOf(res.headers) };
-            }
-            const json = await readJsonAnswer(res, MAX_ANSWER_BYTES, "the endpoint's answer");
-            return { kind: 'json', json, requestId: requestIdOf(res.headers, traceIdOf(json)) };
-        }
-        finally {
-            for (const stream of streams)
-                stream.destroy();
-        }
-    }
-    /** Reads an event stream answer: partial frames go to `onPartial`, completed images are returned. */
-    async function readEvents(res, callbacks) {
-        const images = [];
-        let partials = 0;
-        for await (const raw of parseEventStream(res.body)) {
-            // The key is removed before any text is cut short for a message (a cut key would escape redaction).
-            const event = { ...raw, data: redact(raw.data) };
-            let data;
-            try {
-                data = JSON.parse(event.data);
-            }
-            catch {
-                if (event.event === 'error') {
-                    throw new EditError(`the endpoint's event stream reported an error: ${snippet(event.data)}`, {
-                        status: res.statusCode,
-                        apiMessage: snippet(event.data, 1000),
-                        requestId: requestIdOf(res.headers),
-                        code: 'API_ERROR'
-                    });
-                }
-                continue; // keep-alive or other non-JSON events
-            }
-            const fields = edit_client_isObject(data) ? data : {};
-            const type = event.event !== 'message' ? event.event : typeof fields.type === 'string' ? fields.type : 'message';
-            if (type === 'error' || fields.type === 'error' || (fields.error !== undefined && fields.error !== null)) {
-                const info = apiErrorOf(data);
-                const requestId = requestIdOf(res.headers, info.traceId);
-                const message = info.apiMessage ?? snippet(event.data);
-                throw new EditError(`the endpoint's event stream reported an error: ${message}${requestId ? ` (request id ${requestId})` : ''}`, {
-                    status: res.statusCode,
-                    apiMessage: info.apiMessage,
-                    requestId,
-                    code: 'API_ERROR'
-                });
-            }
-            if (type.endsWith('partial_image')) {
-                const b64 = typeof fields.b64_json === 'string' ? fields.b64_json : '';
-                const index = typeof fields.partial_image_index === 'number' ? fields.partial_image_index : partials;
-                partials++;
-                callbacks.onPartial?.({ index, bytes: Buffer.byteLength(stripDataPrefix(b64), 'base64') });
-            }
-            else if (type.endsWith('.completed') || type === 'completed') {
-                images.push(fields);
-            }
-        }
-        if (images.length === 0) {
-            throw new EditError("the endpoint's event stream ended without a completed image", {
-                status: res.statusCode,
-                requestId: requestIdOf(res.headers),
-                code: 'BAD_ANSWER'
-            });
-        }
-        return images;
-    }
-    /** The images of a JSON answer `{created, data:[{b64_json|url, revised_prompt}]}`: decoded or downloaded. */
-    async function imagesOf(json, requestId, callbacks, status = 200) {
-        if (isErrorAnswer(json)) {
-            const info = apiErrorOf(json);
-            const message = info.apiMessage ?? 'no message';
-            throw new EditError(`the endpoint reported an error: ${message}${requestId ? ` (request id ${requestId})` : ''}`, {
-                status,
-                apiMessage: info.apiMessage,
-                requestId,
-                code: 'API_ERROR'
-            });
-        }
-        const data = edit_client_isObject(json) ? json.data : undefined;
-        if (!Array.isArray(data) || data.length === 0) {
-            throw new EditError(`the endpoint answered ${status} without an image${requestId ? ` (request id ${requestId})` : ''}`, {
-                status,
-                requestId,
-                code: 'BAD_ANSWER'
-            });
-        }
-        return imagesFrom(data, requestId, callbacks, status);
-    }
-    /** Decodes `b64_json` entries and downloads `url` entries, in order. */
-    async function imagesFrom(items, requestId, callbacks, status = 200) {
-        const images = [];
-        for (const [index, item] of items.entries()) {
-            const raw = edit_client_isObject(item) ? item : {};
-            let data;
-            if (raw.b64_json instanceof DecodedBase64 && raw.b64_json.textLength > 0) {
-                data = raw.b64_json.bytes;
-            }
-            else if (typeof raw.b64_json === 'string' && raw.b64_json.length > 0) {
-                data = Buffer.from(stripDataPrefix(raw.b64_json), 'base64');
-            }
-            else if (typeof raw.url === 'string' && raw.url.length > 0) {
-                data = await download(raw.url, callbacks);
-            }
-            if (!data || data.length === 0) {
-                throw new EditError(`the endpoint answered ${status} without an image (item ${index + 1} has neither b64_json nor url)${requestId ? ` (request id ${requestId})` : ''}`, { status, requestId, code: 'BAD_ANSWER' });
-            }
-            const image = { data };
-            if (typeof raw.revised_prompt === 'string' && raw.revised_prompt)
-                image.revisedPrompt = raw.revised_prompt;
-            images.push(image);
-        }
-        return images;
-    }
-    /** Downloads an image URL from an answer: GET, never with the API key, up to 5 redirects, retried like the edit. */
-    async function download(url, callbacks) {
-        if (url.startsWith('data:'))
-            return decodeDataUrl(url);
-        let parsed;
-        try {
-            parsed = new URL(url);
-        }
-        catch {
-            throw new EditError(`the endpoint answered with an image URL that is not valid: ${snippet(url, 100)}`, { code: 'BAD_ANSWER' });
-        }
-        const shown = shownUrl(parsed);
-        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-            throw new EditError(`the endpoint answered with an image URL that is not http(s): ${shown}`, { code: 'BAD_ANSWER' });
-        }
-        const { value } = await withRetries(`downloading ${shown}`, callbacks, async (signal) => {
-            let target = parsed;
-            for (let hop = 0;; hop++) {
-                const res = await (0,undici.request)(target, {
-                    dispatcher: agent,
-                    method: 'GET',
-                    headers: { accept: 'image/*, */*;q=0.5', 'user-agent': userAgent },
-                    signal
-                });
-                const location = headerValue(res.headers, 'location');
-                if (res.statusCode >= 300 && res.statusCode <= 399 && location !== undefined) {
-                    await res.body.dump().catch(() => undefined);
-                    if (hop >= MAX_REDIRECTS) {
-                        throw new EditError(`downloading ${shown}: more than ${MAX_REDIRECTS} redirects`, { status: res.statusCode, code: 'DOWNLOAD' });
-                    }
-                    target = new URL(location, target);
-                    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-                        throw new EditError(`downloading ${shown}: redirected to a URL that is not http(s)`, { status: res.statusCode, code: 'DOWNLOAD' });
-                    }
-                    continue;
-                }
-                if (res.statusCode < 200 || res.statusCode > 299) {
-                    const text = await readErrorBody(res.body);
-                    const error = httpError(res.statusCode, res.headers, text, `downloading ${shown}: `);
-                    error.code = 'DOWNLOAD';
-                    throw new AttemptFailure(error, isRetryableStatus(res.statusCode), res.headers);
-                }
-                const type = (headerValue(res.headers, 'content-type') ?? '').toLowerCase();
-                if (type.startsWith('text/') || type.includes('json')) {
-                    const text = await readErrorBody(res.body);
-                    throw new EditError(`downloading ${shown}: the answer is ${type.split(';')[0]}, not an image: ${snippet(text, 100)}`, {
-                        status: res.statusCode,
-                        code: 'DOWNLOAD'
-                    });
-                }
-                return readAll(res.body, MAX_ANSWER_BYTES, `the image at ${shown}`);
-            }
-        });
-        return value;
-    }
-    /** One poll of an asynchronous task: `POST taskEndpoint {"action":"retrieve","id":…}`. */
-    async function pollOnce(taskId, signal) {
-        const res = await (0,undici.request)(taskEndpoint, {
-            dispatcher: agent,
-            method: 'POST',
-            headers: {
-                authorization: `Bearer ${apiKey}`,
-                accept: 'application/json',
-                'content-type': 'application/json',
-                'user-agent': userAgent
-            },
-            body: JSON.stringify({ action: 'retrieve', id: taskId }),
-            signal
-        });
-        if (res.statusCode < 200 || res.statusCode > 299) {
-            const text = await readErrorBody(res.body);
-            throw new AttemptFailure(httpError(res.statusCode, res.headers, text, `polling task ${taskId}: `), isRetryableStatus(res.statusCode), res.headers);
-        }
-        return readJsonAnswer(res, MAX_ANSWER_BYTES, `the task endpoint's answer for task ${taskId}`);
-    }
-    /** Polls a task until it has an answer, then returns its images. */
-    async function waitForTask(taskId, callbacks) {
-        const deadline = Date.now() + pollDeadlineMs;
-        let interval = pollIntervalMs;
-        for (;;) {
-            const wait = Math.min(interval, deadline - Date.now());
-            if (wait <= 0)
-                throw taskDeadline(taskId);
-            try {
-                await (0,external_node_timers_promises_namespaceObject.setTimeout)(wait, undefined, { signal: callbacks.signal });
-            }
-            catch {
-                throw aborted(1);
-            }
-            const { value: answer } = await withRetries(`polling task ${taskId}`, callbacks, signal => pollOnce(taskId, signal));
-            if (!edit_client_isObject(answer))
-                throw new EditError(`the task endpoint's answer for task ${taskId} is not an object`, { code: 'BAD_ANSWER' });
-            let response = answer.response;
-            if (typeof response === 'string')
-                response = parseJson(response, `the answer of task ${taskId}`);
-            const finished = response !== undefined && response !== null ? true : Boolean(answer.finished_at);
-            if (!finished && isErrorAnswer(answer)) {
-                const info = apiErrorOf(answer);
-                throw new EditError(`polling task ${taskId}: ${info.apiMessage ?? 'the task endpoint reported an error'}`, {
-                    apiMessage: info.apiMessage,
-                    requestId: info.traceId,
-                    code: 'TASK_FAILED'
-                });
-            }
-            if (finished) {
-                if (response === undefined || response === null) {
-                    throw new EditError(`task ${taskId} finished without an answer`, { code: 'TASK_FAILED' });
-                }
-                const traceId = traceIdOf(response);
-                if (isErrorAnswer(response)) {
-                    const info = apiErrorOf(response);
-                    throw new EditError(`task ${taskId} failed: ${info.apiMessage ?? 'no message'}${traceId ? ` (request id ${traceId})` : ''}`, {
-                        apiMessage: info.apiMessage,
-                        requestId: traceId,
-                        code: 'TASK_FAILED'
-                    });
-                }
-                return imagesOf(response, traceId, callbacks);
-            }
-            interval = Math.min(Math.round(interval * 1.5), pollIntervalMs * 3);
-        }
-    }
-    function taskDeadline(taskId) {
-        return new EditError(`task ${taskId} did not finish within ${formatDuration(pollDeadlineMs)}; it can be retrieved later with POST ${taskEndpoint.href} {"action":"retrieve","id":"${taskId}"}`, { code: 'TASK_DEADLINE' });
-    }
-    async function edit(editRequest, callbacks = {}) {
-        if (callbacks.signal?.aborted)
-            throw aborted(0);
-        const body = await multipartBody(editParts(editRequest, mode));
-        const { value: submitted, attempts } = await withRetries('the edit request', callbacks, signal => submitOnce(body, callbacks, signal));
-        try {
-            if (submitted.kind === 'stream') {
-                return { kind: 'images', images: await imagesFrom(submitted.images, submitted.requestId, callbacks), attempts, requestId: submitted.requestId };
-            }
-            const { json, requestId } = submitted;
-            if (mode === 'callback' || mode === 'async') {
-                if (isErrorAnswer(json))
-                    await imagesOf(json, requestId, callbacks); // throws the API's error
-                const hasImages = edit_client_isObject(json) && Array.isArray(json.data) && json.data.length > 0;
-                const taskId = taskIdOf(json);
-                if (mode === 'callback' || !hasImages) {
-                    if (!taskId) {
-                        throw new EditError(`the endpoint answered without a task id (${mode} mode): ${snippet(JSON.stringify(json))}`, {
-                            status: 200,
-                            requestId,
-                            code: 'BAD_ANSWER'
-                        });
-                    }
-                    if (mode === 'callback')
-                        return { kind: 'queued', taskIds: [taskId], attempts, requestId };
-                    callbacks.onTask?.(taskId);
-                    const images = await waitForTask(taskId, callbacks);
-                    return { kind: 'images', images, attempts, requestId };
-                }
-            }
-            return { kind: 'images', images: await imagesOf(json, requestId, callbacks), attempts, requestId };
-        }
-        catch (err) {
-            if (err instanceof EditError && err.code !== 'ABORTED')
-                err.attempts = attempts;
-            throw err;
-        }
-    }
-    return {
-        async edit(editRequest, callbacks) {
-            try {
-                return await edit(editRequest, callbacks);
-            }
-            catch (err) {
-                throw finalError(err, redact);
-            }
-        },
-        async close() {
-            // undici ends each idle socket with a ClientDestroyedError whose stack Node reads; in the
-            // bundle, formatting a stack loads and parses the 3 MB source map (about 100 ms). Nobody
-            // ever sees these errors: make them without a stack.
-            const limit = Error.stackTraceLimit;
-            Error.stackTraceLimit = 0;
-            try {
-                await agent.close();
-            }
-            finally {
-                Error.stackTraceLimit = limit;
-            }
-        }
-    };
-}
-/** Any error leaving the client is an EditError with the API key removed. */
-function finalError(err, redact) {
-    const error = err instanceof EditError ? err : new EditError(describe(err), { code: 'LOCAL', cause: err });
-    error.message = redact(error.message);
-    if (error.apiMessage !== undefined)
-        error.apiMessage = redact(error.apiMessage);
-    return error;
-}
-/** A short description of an error: its message and code (duck-typed: errors may come from another realm). */
-function describe(err) {
-    if (typeof err !== 'object' || err === null)
-        return String(err);
-    const { message, name, code, cause } = err;
-    let text = typeof message === 'string' && message ? message : typeof name === 'string' ? name : 'unknown error';
-    const causeMessage = typeof cause === 'object' && cause !== null ? cause.message : undefined;
-    if (typeof causeMessage === 'string' && causeMessage && !text.includes(causeMessage))
-        text += ` (${causeMessage})`;
-    return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
-}
-/**
- * Reads a JSON answer as it streams in, decoding every `b64_json` string value
- * straight into bytes on the way (see {@link JsonAnswerScanner}): a 2 MB image
- * never exists as a 2.7 MB string, its copies or a parse of it. In the parsed
- * value each such field holds a {@link DecodedBase64}. Over `limit` bytes, or
- * not JSON, is an error naming `what`.
- */
-async function readJsonAnswer(res, limit, what) {
-    const { body } = res;
-    const declared = Number(headerValue(res.headers, 'content-length'));
-    const scanner = new JsonAnswerScanner(Number.isSafeInteger(declared) && declared > 0 && declared <= limit ? declared : 0);
-    for await (const chunk of limited(body, limit, what))
-        scanner.write(chunk);
-    const scanned = scanner.end();
-    try {
-        return parseScanned(scanned);
-    }
-    catch {
-        throw new EditError(`${what} is not JSON: ${snippet(scanned.text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
-    }
-}
-/** Reads a body (an error answer) as text, up to `limit` bytes; the rest is dropped. */
-async function readText(body, limit) {
-    const chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        const buffer = chunk;
-        if (size + buffer.length > limit) {
-            chunks.push(buffer.subarray(0, limit - size));
-            body.destroy();
-            break;
-        }
-        chunks.push(buffer);
-        size += buffer.length;
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
-/** Reads a whole body; more than `limit` bytes is an error naming `what`. */
-async function readAll(body, limit, what) {
-    const chunks = [];
-    for await (const chunk of limited(body, limit, what))
-        chunks.push(chunk);
-    return Buffer.concat(chunks);
-}
-/** The chunks of a body; past `limit` bytes the body is dropped and that is an error naming `what`. */
-async function* limited(body, limit, what) {
-    let size = 0;
-    for await (const chunk of body) {
-        const buffer = chunk;
-        size += buffer.length;
-        if (size > limit) {
-            body.destroy();
-            throw new EditError(`${what} is larger than ${Math.round(limit / 1024 / 1024)} MB`, { code: 'BAD_ANSWER' });
-        }
-        yield buffer;
-    }
-}
-function parseJson(text, what) {
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        throw new EditError(`${what} is not JSON: ${snippet(text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
-    }
-}
-/** A task id from `task_id`, `data.task_id` or `id`. */
-function taskIdOf(json) {
-    if (!edit_client_isObject(json))
-        return undefined;
-    const data = edit_client_isObject(json.data) ? json.data : {};
-    for (const value of [json.task_id, data.task_id, json.id]) {
-        if ((typeof value === 'string' && value) || typeof value === 'number')
-            return String(value);
-    }
-    return undefined;
-}
-function traceIdOf(json) {
-    return edit_client_isObject(json) && typeof json.trace_id === 'string' && json.trace_id ? json.trace_id : undefined;
-}
-function headerValue(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-/** Some gateways put a `data:image/png;base64,` prefix in `b64_json`. */
-function stripDataPrefix(b64) {
-    return b64.startsWith('data:') ? b64.slice(b64.indexOf(',') + 1) : b64;
-}
-function decodeDataUrl(url) {
-    const comma = url.indexOf(',');
-    if (comma === -1)
-        throw new EditError('the endpoint answered with a data: URL without data', { code: 'BAD_ANSWER' });
-    const meta = url.slice(5, comma);
-    const payload = url.slice(comma + 1);
-    return meta.endsWith(';base64') ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload), 'latin1');
-}
-/** A URL for messages: origin and path only (query strings of signed URLs stay out of logs). */
-function shownUrl(url) {
-    return `${url.origin}${url.pathname}`;
-}
-function edit_client_isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
 
 /**
@@ -55763,6 +53428,2346 @@ function compareCodeUnits(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
+;// CONCATENATED MODULE: ./src/template.ts
+/**
+ * Placeholders shared by `prompt`, `mask` and `output-path`. For a source
+ * `art/icons/logo.png`: `{dir}` = `art/icons` (`.` at the top), `{name}` = `logo`,
+ * `{ext}` = `png`, `{path}` = `art/icons/logo`. `output-path` adds `{format}` and
+ * `{variant}`. Any other `{word}` is an error.
+ */
+
+/** Placeholders every template knows. */
+const SOURCE_PLACEHOLDERS = ['dir', 'name', 'ext', 'path'];
+/** Placeholders `output-path` knows. */
+const OUTPUT_PLACEHOLDERS = [...SOURCE_PLACEHOLDERS, 'format', 'variant'];
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_-]*)\}/g;
+/** The placeholder names a template uses, in order of first use. */
+function placeholdersIn(template) {
+    const names = new Set();
+    for (const match of template.matchAll(PLACEHOLDER))
+        names.add(match[1]);
+    return [...names];
+}
+/**
+ * Checks a template; returns one problem per unknown placeholder (empty when fine).
+ * `input` names the input in the message.
+ */
+function checkTemplate(input, template, allowed) {
+    return placeholdersIn(template)
+        .filter(name => !allowed.includes(name))
+        .map(name => `${input}: unknown placeholder {${name}} in "${template}"; valid placeholders are ${allowed.map(p => `{${p}}`).join(', ')}`);
+}
+/** The source placeholders of a workspace-relative path (POSIX separators). */
+function sourceValues(relativePath) {
+    const posix = relativePath.split(external_node_path_.sep).join('/');
+    const dir = external_node_path_.posix.dirname(posix);
+    const ext = external_node_path_.posix.extname(posix);
+    const name = external_node_path_.posix.basename(posix, ext);
+    return {
+        dir,
+        name,
+        ext: ext.replace(/^\./, ''),
+        path: dir === '.' ? name : `${dir}/${name}`
+    };
+}
+/** Replaces every known placeholder; unknown ones are left as they are (checked earlier). */
+function render(template, values) {
+    return template.replace(PLACEHOLDER, (whole, name) => (name in values ? values[name] : whole));
+}
+/** `{variant}` for variant `index` (0-based) of `n`: empty for `n: 1`, else `-1`, `-2`, … */
+function variantSuffix(index, n) {
+    return n === 1 ? '' : `-${index + 1}`;
+}
+
+;// CONCATENATED MODULE: ./src/models.ts
+/** The models this action knows, without provider suffix. */
+const KNOWN_MODELS = [
+    'gpt-image-1',
+    'gpt-image-1.5',
+    'gpt-image-1-mini',
+    'gpt-image-2',
+    'dall-e-2',
+    'dall-e-3'
+];
+/** One mebibyte: the "MB" of the API's limits. */
+const MB = 1024 * 1024;
+/** `background` values GPT image models take. */
+const BACKGROUNDS = ['auto', 'transparent', 'opaque'];
+/** `output-format` values GPT image models take. */
+const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'];
+/** `input-fidelity` values. */
+const INPUT_FIDELITIES = ['high', 'low'];
+/** `response-format` values. */
+const RESPONSE_FORMATS = ['url', 'b64_json'];
+/** `quality` values of GPT image models. */
+const GPT_QUALITIES = ['auto', 'high', 'medium', 'low'];
+/** gpt-image-2's size limits. */
+const GPT_IMAGE_2_SIZE = {
+    multiple: 16,
+    minSide: 16,
+    maxSide: 3840,
+    maxRatio: 3,
+    minPixels: 655_360,
+    maxPixels: 3840 * 2160
+};
+/** The model name without its provider suffix: `gpt-image-2:official` → `gpt-image-2`. */
+function baseModel(model) {
+    const colon = model.indexOf(':');
+    return colon === -1 ? model : model.slice(0, colon);
+}
+/**
+ * The family of a model name (provider suffix allowed), or undefined when the
+ * model is not one of KNOWN_MODELS.
+ */
+function modelFamily(model) {
+    switch (baseModel(model)) {
+        case 'gpt-image-1':
+        case 'gpt-image-1.5':
+        case 'gpt-image-1-mini':
+            return 'gpt-image';
+        case 'gpt-image-2':
+            return 'gpt-image-2';
+        case 'dall-e-2':
+            return 'dall-e-2';
+        case 'dall-e-3':
+            return 'dall-e-3';
+        default:
+            return undefined;
+    }
+}
+/** True for the GPT image families (gpt-image-1, -1.5, -1-mini, -2). */
+function isGptImageFamily(family) {
+    return family === 'gpt-image' || family === 'gpt-image-2';
+}
+const FAMILY_LABELS = {
+    'gpt-image': 'models gpt-image-1, gpt-image-1.5 and gpt-image-1-mini',
+    'gpt-image-2': 'model gpt-image-2',
+    'dall-e-2': 'model dall-e-2',
+    'dall-e-3': 'model dall-e-3',
+    unknown: 'an unknown model'
+};
+/** How messages name the model: `model <name>` when known, else the family. */
+function modelLabel(family, model) {
+    return model ? `model ${model}` : FAMILY_LABELS[family];
+}
+/**
+ * The rules of a family. `model` (optional, provider suffix allowed) refines
+ * per-model rules (gpt-image-1-mini takes no `input_fidelity`) and names the
+ * model in messages.
+ */
+function modelRules(family, model) {
+    const label = modelLabel(family, model);
+    const isMini = model !== undefined && baseModel(model) === 'gpt-image-1-mini';
+    switch (family) {
+        case 'gpt-image':
+        case 'gpt-image-2':
+            return {
+                family,
+                label,
+                maxImages: 16,
+                maxImageBytes: 50 * MB,
+                imageTypes: ['png', 'jpeg', 'webp'],
+                squareOnly: false,
+                maxPromptChars: 32000,
+                maskMaxBytes: 4 * MB,
+                maskTypes: ['png'],
+                qualities: GPT_QUALITIES,
+                sizes: family === 'gpt-image' ? ['1024x1024', '1536x1024', '1024x1536'] : undefined,
+                autoSize: true,
+                backgrounds: BACKGROUNDS,
+                outputFormats: OUTPUT_FORMATS,
+                inputFidelity: !isMini,
+                responseFormat: false,
+                partialImages: true,
+                maxN: 10
+            };
+        case 'dall-e-2':
+            return {
+                family,
+                label,
+                maxImages: 1,
+                maxImageBytes: 4 * MB,
+                imageTypes: ['png'],
+                squareOnly: true,
+                maxPromptChars: 1000,
+                maskMaxBytes: 4 * MB,
+                maskTypes: ['png'],
+                qualities: ['standard'],
+                sizes: ['256x256', '512x512', '1024x1024'],
+                autoSize: false,
+                backgrounds: [],
+                outputFormats: [],
+                inputFidelity: false,
+                responseFormat: true,
+                partialImages: false,
+                maxN: 10
+            };
+        case 'dall-e-3':
+            return {
+                family,
+                label,
+                maxImages: 1,
+                maxImageBytes: 4 * MB,
+                imageTypes: ['png'],
+                squareOnly: false,
+                maxPromptChars: 4000,
+                maskMaxBytes: 4 * MB,
+                maskTypes: ['png'],
+                qualities: ['standard', 'hd'],
+                sizes: ['1024x1024', '1792x1024', '1024x1792'],
+                autoSize: false,
+                backgrounds: [],
+                outputFormats: [],
+                inputFidelity: false,
+                responseFormat: true,
+                partialImages: false,
+                maxN: 1
+            };
+        case 'unknown':
+            return {
+                family,
+                label,
+                maxImages: 16,
+                maxImageBytes: 50 * MB,
+                imageTypes: ['png', 'jpeg', 'webp'],
+                squareOnly: false,
+                maxPromptChars: 32000,
+                maskMaxBytes: 4 * MB,
+                maskTypes: ['png'],
+                qualities: undefined,
+                sizes: undefined,
+                autoSize: true,
+                backgrounds: BACKGROUNDS,
+                outputFormats: OUTPUT_FORMATS,
+                inputFidelity: true,
+                responseFormat: true,
+                partialImages: true,
+                maxN: 10
+            };
+    }
+}
+const WXH = /^([1-9]\d{0,5})x([1-9]\d{0,5})$/;
+/** Parses `WxH` (positive integers, lower-case `x`); undefined when it is not that shape. */
+function parseSize(size) {
+    const match = WXH.exec(size);
+    return match ? { width: Number(match[1]), height: Number(match[2]) } : undefined;
+}
+/**
+ * Checks `size` against a family's rules. Returns the problem (without the input
+ * name, e.g. `"800x600" is not a valid size for model gpt-image-1; valid sizes are …`),
+ * or undefined when the size is fine. `model` names the model in the message.
+ */
+function checkSize(family, size, model) {
+    const rules = modelRules(family, model);
+    if (size === 'auto') {
+        return rules.autoSize ? undefined : `"auto" is not a valid size for ${rules.label}; valid sizes are ${rules.sizes?.join(', ')}`;
+    }
+    if (rules.sizes) {
+        if (rules.sizes.includes(size))
+            return undefined;
+        const valid = rules.autoSize ? ['auto', ...rules.sizes] : rules.sizes;
+        return `"${size}" is not a valid size for ${rules.label}; valid sizes are ${valid.join(', ')}`;
+    }
+    const parsed = parseSize(size);
+    if (!parsed)
+        return `"${size}" is not a valid size; use auto or WIDTHxHEIGHT in pixels, e.g. 1024x1024`;
+    if (family !== 'gpt-image-2')
+        return undefined;
+    const { width, height } = parsed;
+    const limits = GPT_IMAGE_2_SIZE;
+    const reasons = [];
+    if (width < limits.minSide || height < limits.minSide)
+        reasons.push(`each side must be at least ${limits.minSide}`);
+    if (width % limits.multiple !== 0 || height % limits.multiple !== 0) {
+        reasons.push(`both sides must be divisible by ${limits.multiple}`);
+    }
+    const long = Math.max(width, height);
+    const short = Math.min(width, height);
+    if (long > limits.maxRatio * short)
+        reasons.push(`the ratio must be within 1:${limits.maxRatio} to ${limits.maxRatio}:1`);
+    if (long > limits.maxSide)
+        reasons.push(`the long side must be at most ${limits.maxSide}`);
+    const pixels = width * height;
+    if (pixels > limits.maxPixels)
+        reasons.push(`it must have at most 3840x2160 = ${limits.maxPixels} pixels, not ${pixels}`);
+    if (pixels < limits.minPixels)
+        reasons.push(`it must have at least ${limits.minPixels} pixels (e.g. 1024x640), not ${pixels}`);
+    if (reasons.length === 0)
+        return undefined;
+    return `"${size}" is not a valid size for ${rules.label}: ${reasons.join('; ')}`;
+}
+/** `12345678` → `11.8 MB`; small counts in bytes or KB. */
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} bytes`;
+    if (bytes < MB)
+        return `${(bytes / 1024).toFixed(1)} KB`;
+    return `${(bytes / MB).toFixed(1)} MB`;
+}
+/** A prompt's length as the API counts it: Unicode code points. */
+function promptLength(prompt) {
+    return [...prompt].length;
+}
+/** The problem with a prompt's length, or undefined. */
+function checkPromptLength(rules, prompt) {
+    const length = promptLength(prompt);
+    return length > rules.maxPromptChars
+        ? `the prompt is ${length} characters long; ${rules.label} takes at most ${rules.maxPromptChars}`
+        : undefined;
+}
+/** The problem with the number of images in one request (source + references), or undefined. */
+function checkImageCount(rules, count) {
+    return count > rules.maxImages
+        ? `${count} images in one request (the source plus reference images); ${rules.label} takes at most ${rules.maxImages}`
+        : undefined;
+}
+/** The problem with an image file's size in bytes, or undefined. */
+function checkImageBytes(rules, bytes) {
+    return bytes >= rules.maxImageBytes
+        ? `the file is ${formatBytes(bytes)} (${bytes} bytes); ${rules.label} takes images smaller than ${formatBytes(rules.maxImageBytes)}`
+        : undefined;
+}
+/** The problem with a mask file's size in bytes, or undefined. */
+function checkMaskBytes(rules, bytes) {
+    return bytes >= rules.maskMaxBytes
+        ? `the mask is ${formatBytes(bytes)} (${bytes} bytes); masks must be smaller than ${formatBytes(rules.maskMaxBytes)}`
+        : undefined;
+}
+/** The problem with an image's type (from its magic bytes; undefined type = not recognised), or undefined. */
+function checkImageType(rules, type) {
+    if (type === undefined)
+        return `the file is not a PNG, JPEG or WebP image; ${rules.label} takes ${rules.imageTypes.join(', ')}`;
+    return rules.imageTypes.includes(type) ? undefined : `the file is ${type}; ${rules.label} takes ${rules.imageTypes.join(', ')} only`;
+}
+/** The problem with an image's dimensions (square rule), or undefined. */
+function checkSquare(rules, width, height) {
+    return rules.squareOnly && width !== height
+        ? `the image is ${width}x${height}; ${rules.label} takes square images only`
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/input-helper.ts
+/**
+ * Reads and checks every input at once. `getInputs()` either returns the typed
+ * settings (plus warnings to print) or throws an InputError listing EVERY
+ * problem found, each naming the input and the bad value.
+ */
+
+
+
+
+
+
+
+/** Reads the action's inputs through @actions/core, each value trimmed. */
+function actionInputs() {
+    return name => core.getInput(name).trim();
+}
+const DEFAULT_MODEL = 'gpt-image-1';
+const TRUE_VALUES = ['true', 'True', 'TRUE'];
+const FALSE_VALUES = ['false', 'False', 'FALSE'];
+const LONGEST_SHOWN = 120;
+/** Characters GitHub refuses in an artifact name. */
+const ARTIFACT_NAME_FORBIDDEN = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
+/** A value as it appears in a message: quoted, escaped, cut when very long. */
+function show(value) {
+    const cut = [...value].length > LONGEST_SHOWN ? `${[...value].slice(0, LONGEST_SHOWN).join('')}…` : value;
+    return JSON.stringify(cut);
+}
+/** A boolean input: YAML 1.2 core schema values only; '' gives `fallback`. */
+function parseBoolean(problems, name, raw, fallback) {
+    if (raw === '')
+        return fallback;
+    if (TRUE_VALUES.includes(raw))
+        return true;
+    if (FALSE_VALUES.includes(raw))
+        return false;
+    problems.push(`${name}: ${show(raw)} is not a boolean; use true or false`);
+    return fallback;
+}
+/** An integer input within [min, max]; undefined when unset or wrong (the problem is recorded). */
+function parseInteger(problems, name, raw, min, max) {
+    if (raw === '')
+        return undefined;
+    if (!/^-?\d+$/.test(raw)) {
+        problems.push(`${name}: ${show(raw)} is not a whole number; give an integer from ${min} to ${max}`);
+        return undefined;
+    }
+    const value = Number(raw);
+    if (value < min || value > max) {
+        problems.push(`${name}: ${show(raw)} is out of range; give an integer from ${min} to ${max}`);
+        return undefined;
+    }
+    return value;
+}
+/** An enum input; undefined when unset or not one of `valid` (the problem is recorded). */
+function parseEnum(problems, name, raw, valid) {
+    if (raw === '')
+        return undefined;
+    if (valid.includes(raw))
+        return raw;
+    problems.push(`${name}: ${show(raw)} is not valid; valid values are ${valid.join(', ')}`);
+    return undefined;
+}
+/** Newline-separated patterns: lines trimmed, empty ones dropped. */
+function parseLines(raw) {
+    return raw
+        .split(/\r?\n/)
+        .map(line => line.trim())
+        .filter(line => line !== '');
+}
+/**
+ * Checks that a path or template stays inside the workspace: not absolute, no
+ * `..` leading out (checked on the template text, backslashes read as slashes).
+ */
+function checkInsideWorkspace(name, value) {
+    const posix = value.replace(/\\/g, '/');
+    if (external_node_path_.posix.isAbsolute(posix) || /^[A-Za-z]:/.test(posix)) {
+        return `${name}: ${show(value)} is an absolute path; give a path relative to the workspace`;
+    }
+    const normalized = external_node_path_.posix.normalize(posix);
+    if (normalized === '..' || normalized.startsWith('../')) {
+        return `${name}: ${show(value)} leads outside the workspace (..); give a path inside it`;
+    }
+    if (normalized === '.' || normalized === './')
+        return `${name}: ${show(value)} does not name a file`;
+    return undefined;
+}
+/** True for loopback hosts: localhost, 127.0.0.0/8, [::1]. */
+function isLoopback(hostname) {
+    return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+/** The pull request's head repository when the run is a pull_request from a fork; undefined otherwise. */
+async function forkOfPullRequest(env) {
+    const event = env.GITHUB_EVENT_NAME ?? '';
+    // pull_request_target runs in the base repository and does receive secrets.
+    if (!event.startsWith('pull_request') || event === 'pull_request_target' || !env.GITHUB_EVENT_PATH)
+        return undefined;
+    try {
+        const payload = JSON.parse(await external_node_fs_namespaceObject.promises.readFile(env.GITHUB_EVENT_PATH, 'utf8'));
+        const pr = payload.pull_request;
+        if (!pr)
+            return undefined;
+        const head = pr.head?.repo;
+        const base = pr.base?.repo;
+        if (head === null)
+            return 'a deleted fork';
+        if (head?.fork === true || (head?.full_name && base?.full_name && head.full_name !== base.full_name)) {
+            return head?.full_name ?? 'a fork';
+        }
+    }
+    catch {
+        // No readable event: no fork hint.
+    }
+    return undefined;
+}
+/**
+ * Masks a secret in the log at once (`core.setSecret`). Only on a runner: elsewhere
+ * `::add-mask::VALUE` would print the value itself.
+ */
+function maskOnRunner(secret, environment) {
+    if (secret !== '' && (environment.env.GITHUB_ACTIONS === 'true' || process.env.GITHUB_ACTIONS === 'true'))
+        core_setSecret(secret);
+}
+/** Reads the prompt file; returns the prompt, or records the problem. */
+async function readPromptFile(problems, workspace, file) {
+    let full;
+    try {
+        // Through a symbolic link it must still be a file of the workspace.
+        full = await insideWorkspace(workspace, file, 'prompt-file');
+    }
+    catch (error) {
+        problems.push(error.message);
+        return undefined;
+    }
+    let text;
+    try {
+        text = await external_node_fs_namespaceObject.promises.readFile(full, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            problems.push(`prompt-file: ${show(file)} does not exist (looked for ${full})`);
+        else if (code === 'EISDIR')
+            problems.push(`prompt-file: ${show(file)} is a directory, not a file`);
+        else
+            problems.push(`prompt-file: ${show(file)} cannot be read (${code ?? String(error)})`);
+        return undefined;
+    }
+    const prompt = text.trim();
+    if (prompt === '') {
+        problems.push(`prompt-file: ${show(file)} is empty; it must hold the edit instruction`);
+        return undefined;
+    }
+    return prompt;
+}
+/**
+ * Reads every input, checks them all against each other and against the model,
+ * and builds the settings. Throws InputError with every problem found. On a
+ * runner (GITHUB_ACTIONS=true) the API key is masked in the log (`core.setSecret`)
+ * as soon as it is read; it never appears in a problem or warning.
+ */
+async function getInputs(read, environment) {
+    const get = (name) => (read(name) ?? '').trim();
+    const apiKey = get('api-key');
+    maskOnRunner(apiKey, environment);
+    const problems = [];
+    const warnings = [];
+    const workspace = external_node_path_.resolve(environment.workspace);
+    const env = environment.env;
+    // Sources.
+    const images = parseLines(get('images'));
+    if (images.length === 0) {
+        problems.push('images: no patterns given; it is required (newline-separated glob patterns relative to the workspace)');
+    }
+    const referenceImages = parseLines(get('reference-images'));
+    // Model.
+    const model = get('model') || DEFAULT_MODEL;
+    const allowUnknownModel = parseBoolean(problems, 'allow-unknown-model', get('allow-unknown-model'), false);
+    let family = modelFamily(model);
+    if (family === undefined) {
+        if (!allowUnknownModel) {
+            problems.push(`model: ${show(model)} is not a known model; valid models are ${KNOWN_MODELS.join(', ')}, each optionally with a provider suffix such as gpt-image-2:official (or set allow-unknown-model: true)`);
+        }
+        family = 'unknown';
+    }
+    const rules = modelRules(family, model);
+    // Prompt.
+    const promptText = get('prompt');
+    const promptFile = get('prompt-file');
+    let prompt = '';
+    let promptInput = 'prompt';
+    if (promptText !== '' && promptFile !== '') {
+        problems.push(`prompt, prompt-file: both are set (prompt-file is ${show(promptFile)}); give exactly one`);
+    }
+    else if (promptText === '' && promptFile === '') {
+        problems.push('prompt, prompt-file: neither is set; give the edit instruction in prompt, or a file holding it in prompt-file');
+    }
+    else if (promptText !== '') {
+        prompt = promptText;
+    }
+    else {
+        promptInput = 'prompt-file';
+        const outside = checkInsideWorkspace('prompt-file', promptFile);
+        if (outside)
+            problems.push(outside);
+        else
+            prompt = (await readPromptFile(problems, workspace, promptFile)) ?? '';
+    }
+    if (prompt !== '') {
+        // checkTemplate quotes the whole template; a long prompt is shown cut.
+        for (const problem of checkTemplate(promptInput, prompt, SOURCE_PLACEHOLDERS)) {
+            problems.push(problem.replace(`"${prompt}"`, () => show(prompt)));
+        }
+        const tooLong = checkPromptLength(rules, prompt);
+        if (tooLong) {
+            problems.push(promptInput === 'prompt' ? `prompt: ${tooLong}` : `prompt-file: the prompt in ${show(promptFile)} is too long: ${tooLong}`);
+        }
+    }
+    // Mask.
+    const maskRaw = get('mask');
+    const mask = maskRaw === '' ? undefined : maskRaw;
+    if (mask !== undefined) {
+        problems.push(...checkTemplate('mask', mask, SOURCE_PLACEHOLDERS));
+        const outside = checkInsideWorkspace('mask', mask);
+        if (outside)
+            problems.push(outside);
+    }
+    if (referenceImages.length > 0 && rules.maxImages === 1) {
+        problems.push(`reference-images: ${show(referenceImages.join('\n'))} is given, but ${rules.label} takes a single image per request; reference images need a GPT image model`);
+    }
+    // Request parameters.
+    const params = { model, n: 1 };
+    const notFor = (name, value, appliesTo) => `${name}: ${show(value)} is given, but ${rules.label} does not take ${name}; it applies to ${appliesTo}`;
+    const n = parseInteger(problems, 'n', get('n'), 1, 10);
+    if (n !== undefined) {
+        if (n > rules.maxN)
+            problems.push(`n: ${show(get('n'))} is too many for ${rules.label}; it makes at most ${rules.maxN} image per request`);
+        else
+            params.n = n;
+    }
+    const size = get('size');
+    if (size !== '') {
+        const problem = checkSize(family, size, model);
+        if (problem)
+            problems.push(`size: ${problem}`);
+        else
+            params.size = size;
+    }
+    const quality = get('quality');
+    if (quality !== '') {
+        if (rules.qualities && !rules.qualities.includes(quality)) {
+            problems.push(`quality: ${show(quality)} is not valid for ${rules.label}; valid values are ${rules.qualities.join(', ')}`);
+        }
+        else {
+            params.quality = quality;
+        }
+    }
+    const background = get('background');
+    if (background !== '') {
+        if (rules.backgrounds.length === 0)
+            problems.push(notFor('background', background, 'GPT image models only'));
+        else
+            params.background = parseEnum(problems, 'background', background, BACKGROUNDS);
+    }
+    const inputFidelity = get('input-fidelity');
+    if (inputFidelity !== '') {
+        if (!rules.inputFidelity) {
+            problems.push(notFor('input-fidelity', inputFidelity, 'GPT image models except gpt-image-1-mini'));
+        }
+        else {
+            params.inputFidelity = parseEnum(problems, 'input-fidelity', inputFidelity, INPUT_FIDELITIES);
+        }
+    }
+    const outputFormat = get('output-format');
+    if (outputFormat !== '') {
+        if (rules.outputFormats.length === 0)
+            problems.push(notFor('output-format', outputFormat, 'GPT image models only'));
+        else
+            params.outputFormat = parseEnum(problems, 'output-format', outputFormat, OUTPUT_FORMATS);
+    }
+    const outputCompressionRaw = get('output-compression');
+    const outputCompression = parseInteger(problems, 'output-compression', outputCompressionRaw, 0, 100);
+    if (outputCompressionRaw !== '' && outputFormat !== 'jpeg' && outputFormat !== 'webp') {
+        const current = outputFormat === '' ? 'output-format is not set, so outputs are PNG' : `output-format is ${show(outputFormat)}`;
+        problems.push(`output-compression: ${show(outputCompressionRaw)} applies only with output-format jpeg or webp (${current})`);
+    }
+    else if (outputCompression !== undefined) {
+        params.outputCompression = outputCompression;
+    }
+    if (background === 'transparent' && outputFormat === 'jpeg') {
+        problems.push('background: "transparent" cannot be used with output-format "jpeg" (JPEG has no transparency); use png or webp');
+    }
+    const responseFormatRaw = get('response-format');
+    const responseFormat = parseEnum(problems, 'response-format', responseFormatRaw, RESPONSE_FORMATS);
+    if (responseFormat !== undefined) {
+        if (rules.responseFormat) {
+            params.responseFormat = responseFormat;
+        }
+        else {
+            warnings.push(`response-format: ${show(responseFormat)} is not sent: GPT image models (here ${model}) reject the response_format field and always answer with base64 images`);
+        }
+    }
+    // Mode.
+    const partialImagesRaw = get('partial-images');
+    const partialImages = parseInteger(problems, 'partial-images', partialImagesRaw, 0, 3);
+    if (partialImages !== undefined && partialImages > 0) {
+        if (!rules.partialImages)
+            problems.push(notFor('partial-images', partialImagesRaw, 'GPT image models only (streaming)'));
+        else
+            params.partialImages = partialImages;
+    }
+    const streaming = partialImages !== undefined && partialImages > 0;
+    const callbackUrl = get('callback-url');
+    if (callbackUrl !== '') {
+        let url;
+        try {
+            url = new URL(callbackUrl);
+        }
+        catch {
+            problems.push(`callback-url: ${show(callbackUrl)} is not an absolute URL; give an http(s) URL such as https://example.com/hook`);
+        }
+        if (url && url.protocol !== 'https:' && url.protocol !== 'http:') {
+            problems.push(`callback-url: ${show(callbackUrl)} is not an http(s) URL`);
+        }
+        else if (url) {
+            params.callbackUrl = callbackUrl;
+        }
+    }
+    const asyncMode = parseBoolean(problems, 'async', get('async'), false);
+    if (callbackUrl !== '' && asyncMode) {
+        problems.push(`callback-url, async: callback-url ${show(callbackUrl)} and async: true cannot be used together; callback-url hands the result to your URL, async polls for it`);
+    }
+    if (streaming && (callbackUrl !== '' || asyncMode)) {
+        const other = callbackUrl !== '' ? `callback-url ${show(callbackUrl)}` : 'async: true';
+        problems.push(`partial-images: ${show(partialImagesRaw)} streams the answer and cannot be used with ${other}`);
+    }
+    const mode = streaming ? 'stream' : callbackUrl !== '' ? 'callback' : asyncMode ? 'async' : 'sync';
+    // Endpoint and key.
+    const endpointRaw = get('endpoint') || DEFAULT_ENDPOINT;
+    const allowInsecureEndpoint = parseBoolean(problems, 'allow-insecure-endpoint', get('allow-insecure-endpoint'), false);
+    let endpoint;
+    try {
+        endpoint = new URL(endpointRaw);
+    }
+    catch {
+        problems.push(`endpoint: ${show(endpointRaw)} is not an absolute URL; give one such as ${DEFAULT_ENDPOINT}`);
+    }
+    if (endpoint) {
+        if (endpoint.username !== '' || endpoint.password !== '') {
+            const shown = `${endpoint.protocol}//***@${endpoint.host}${endpoint.pathname}`;
+            problems.push(`endpoint: ${show(shown)} carries a user name or password; remove them and pass the key in api-key`);
+            endpoint = undefined;
+        }
+        else if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
+            problems.push(`endpoint: ${show(endpointRaw)} is not an http(s) URL`);
+            endpoint = undefined;
+        }
+        else if (endpoint.protocol === 'http:' && !isLoopback(endpoint.hostname)) {
+            if (allowInsecureEndpoint) {
+                warnings.push(`endpoint: ${show(endpointRaw)} is plain http: the API key and the images travel unencrypted`);
+            }
+            else {
+                problems.push(`endpoint: ${show(endpointRaw)} uses plain http; use https, or set allow-insecure-endpoint: true (plain http is allowed without it only for loopback hosts: localhost, 127.0.0.0/8, [::1])`);
+            }
+        }
+    }
+    let taskEndpoint;
+    if (mode === 'async' && endpoint) {
+        const pathname = endpoint.pathname.replace(/\/+$/, '');
+        if (pathname.endsWith('/images/edits')) {
+            taskEndpoint = new URL(endpoint.href);
+            taskEndpoint.pathname = `${pathname.slice(0, -'images/edits'.length)}tasks`;
+            taskEndpoint.hash = '';
+        }
+        else {
+            problems.push(`async: true needs an endpoint whose path ends with /images/edits, so that the task endpoint (…/tasks) can be found; endpoint is ${show(endpointRaw)}`);
+        }
+    }
+    const dryRun = parseBoolean(problems, 'dry-run', get('dry-run'), false);
+    if (apiKey === '' && !dryRun) {
+        const fork = await forkOfPullRequest(env);
+        if (fork !== undefined) {
+            problems.push(`api-key: no value given, and it is required unless dry-run is true. This run is for a pull request from ${fork === 'a fork' || fork === 'a deleted fork' ? fork : `the fork ${fork}`}, and GitHub does not pass secrets to workflows run from forks, so the key is empty here. For pull requests from forks set dry-run: true (e.g. dry-run: \${{ github.event.pull_request.head.repo.fork }}), or edit the images after merging`);
+        }
+        else if (env.GITHUB_ACTOR === 'dependabot[bot]') {
+            problems.push('api-key: no value given, and it is required unless dry-run is true. Runs started by Dependabot only see Dependabot secrets: add the key there, or set dry-run: true for them');
+        }
+        else {
+            problems.push('api-key: no value given; it is required unless dry-run is true (pass it from a secret, e.g. api-key: ${{ secrets.ACEDATA_API_KEY }})');
+        }
+    }
+    // Outputs.
+    const outputPath = get('output-path') || DEFAULT_OUTPUT_PATH;
+    problems.push(...checkTemplate('output-path', outputPath, OUTPUT_PLACEHOLDERS));
+    const outputOutside = checkInsideWorkspace('output-path', outputPath);
+    if (outputOutside)
+        problems.push(outputOutside);
+    if (params.n > 1 && !placeholdersIn(outputPath).includes('variant')) {
+        problems.push(`output-path: ${show(outputPath)} has no {variant} placeholder, but n is ${params.n}: the ${params.n} outputs of each file would overwrite each other`);
+    }
+    const overwrite = parseBoolean(problems, 'overwrite', get('overwrite'), true);
+    const concurrency = parseInteger(problems, 'concurrency', get('concurrency'), 1, 64) ?? 4;
+    const timeoutRaw = get('timeout');
+    let timeoutSeconds = 600;
+    if (timeoutRaw !== '') {
+        const seconds = /^\d+(\.\d+)?$/.test(timeoutRaw) ? Number(timeoutRaw) : Number.NaN;
+        if (Number.isNaN(seconds)) {
+            problems.push(`timeout: ${show(timeoutRaw)} is not a number of seconds; give a number greater than 0 and at most 3600`);
+        }
+        else if (seconds <= 0 || seconds > 3600) {
+            problems.push(`timeout: ${show(timeoutRaw)} is out of range; give seconds greater than 0 and at most 3600`);
+        }
+        else {
+            timeoutSeconds = seconds;
+        }
+    }
+    const maxRetries = parseInteger(problems, 'max-retries', get('max-retries'), 0, 10) ?? 3;
+    const force = parseBoolean(problems, 'force', get('force'), false);
+    const manifestRaw = get('manifest');
+    const manifest = manifestRaw === '' ? undefined : manifestRaw;
+    if (manifest !== undefined) {
+        const outside = checkInsideWorkspace('manifest', manifest);
+        if (outside)
+            problems.push(outside);
+    }
+    const shardRaw = get('shard');
+    let shard = { index: 1, count: 1 };
+    if (shardRaw !== '') {
+        const match = /^(\d+)\/(\d+)$/.exec(shardRaw);
+        const index = match ? Number(match[1]) : Number.NaN;
+        const count = match ? Number(match[2]) : Number.NaN;
+        if (!match || index < 1 || index > count || count > 256) {
+            problems.push(`shard: ${show(shardRaw)} is not valid; give i/n with whole numbers 1 ≤ i ≤ n ≤ 256, e.g. 2/4`);
+        }
+        else {
+            shard = { index, count };
+        }
+    }
+    const failOnError = parseBoolean(problems, 'fail-on-error', get('fail-on-error'), true);
+    // Artifact delivery.
+    const uploadArtifact = parseBoolean(problems, 'upload-artifact', get('upload-artifact'), true);
+    const artifactName = get('artifact-name') || DEFAULT_ARTIFACT_NAME;
+    const forbidden = [...new Set([...artifactName].filter(char => ARTIFACT_NAME_FORBIDDEN.includes(char)))];
+    if (forbidden.length) {
+        problems.push(`artifact-name: ${show(artifactName)} contains ${forbidden.map(char => JSON.stringify(char)).join(', ')}; GitHub forbids these characters in artifact names: ${ARTIFACT_NAME_FORBIDDEN.map(char => JSON.stringify(char)).join(' ')}`);
+    }
+    const retentionDays = parseInteger(problems, 'retention-days', get('retention-days'), 1, 90);
+    const github = readGitHubDelivery(get, problems, warnings, environment);
+    if (problems.length > 0 || endpoint === undefined) {
+        throw new InputError(hideKey(problems, apiKey));
+    }
+    const settings = {
+        workspace,
+        images,
+        prompt,
+        mask,
+        referenceImages,
+        modelFamily: family,
+        params,
+        mode,
+        apiKey,
+        endpoint,
+        taskEndpoint,
+        outputPath,
+        overwrite,
+        concurrency,
+        timeoutMs: Math.round(timeoutSeconds * 1000),
+        maxRetries,
+        force,
+        manifest,
+        shard,
+        dryRun,
+        failOnError,
+        uploadArtifact,
+        artifactName,
+        retentionDays,
+        github
+    };
+    return { settings, warnings: hideKey(warnings, apiKey) };
+}
+/** Characters a comment tag may hold (it goes into a hidden HTML comment). */
+const COMMENT_TAG = /^[A-Za-z0-9._-]{1,64}$/;
+/** Why `name` is not a valid branch name (git check-ref-format rules), or undefined when it is. */
+function branchProblem(name) {
+    if (/[\x00-\x20\x7f~^:?*[\\]/.test(name))
+        return 'it holds a space, a control character or one of ~ ^ : ? * [ \\';
+    if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.'))
+        return 'it starts with - or /, or ends with / or .';
+    if (name.includes('..') || name.includes('//') || name.includes('@{') || name === '@')
+        return 'it holds .., //, @{ or is @';
+    if (name.split('/').some(part => part.startsWith('.') || part.endsWith('.lock')))
+        return 'a part starts with . or ends with .lock';
+    return undefined;
+}
+/** A branch input: `refs/heads/` dropped; undefined when unset or invalid (the problem is recorded). */
+function parseBranch(problems, name, raw) {
+    if (raw === '')
+        return undefined;
+    const branch = raw.startsWith('refs/heads/') ? raw.slice('refs/heads/'.length) : raw;
+    const problem = branch === '' ? 'it is empty' : branchProblem(branch);
+    if (problem) {
+        problems.push(`${name}: ${show(raw)} is not a valid branch name (${problem})`);
+        return undefined;
+    }
+    return branch;
+}
+/** The inputs of the delivery to GitHub: comment, commit, preview branch, only-changed. */
+function readGitHubDelivery(get, problems, warnings, environment) {
+    const token = get('github-token');
+    maskOnRunner(token, environment);
+    const comment = parseEnum(problems, 'comment', get('comment'), ['auto', 'always', 'never']) ?? 'auto';
+    const commentTag = get('comment-tag') || DEFAULT_COMMENT_TAG;
+    if (!COMMENT_TAG.test(commentTag)) {
+        problems.push(`comment-tag: ${show(commentTag)} is not valid; use 1 to 64 letters, digits, dots, dashes or underscores`);
+    }
+    const commit = parseBoolean(problems, 'commit', get('commit'), false);
+    const commitMethod = parseEnum(problems, 'commit-method', get('commit-method'), ['api', 'git']) ?? 'api';
+    const commitBranch = parseBranch(problems, 'commit-branch', get('commit-branch'));
+    const commitMessage = get('commit-message') || DEFAULT_COMMIT_MESSAGE;
+    problems.push(...checkTemplate('commit-message', commitMessage, ['count', 'model']));
+    const previewBranch = parseBranch(problems, 'preview-branch', get('preview-branch'));
+    const onlyChanged = parseBoolean(problems, 'only-changed', get('only-changed'), false);
+    if (token === '') {
+        if (commit && commitMethod === 'api') {
+            problems.push('github-token: empty, but commit: true with commit-method api commits through the GitHub API and needs it (the default is ${{ github.token }})');
+        }
+        if (previewBranch !== undefined && !commit) {
+            problems.push(`github-token: empty, but preview-branch ${show(previewBranch)} is pushed through the GitHub API and needs it`);
+        }
+        if (onlyChanged)
+            problems.push("github-token: empty, but only-changed: true asks GitHub which files changed and needs it");
+    }
+    if (previewBranch !== undefined && commit) {
+        warnings.push(`preview-branch: ${show(previewBranch)} is not used: with commit: true the previews link the commit that holds the outputs`);
+    }
+    return { token, comment, commentTag, commit, commitMethod, commitBranch, commitMessage, previewBranch, onlyChanged };
+}
+/** Keys shorter than this are not searched for: they would match ordinary words. */
+const SHORTEST_HIDDEN_KEY = 8;
+/** Replaces the API key wherever it might appear (a key pasted into another input). */
+function hideKey(messages, apiKey) {
+    if (apiKey.length < SHORTEST_HIDDEN_KEY)
+        return messages;
+    return messages.map(message => message.split(apiKey).join('***'));
+}
+
+;// CONCATENATED MODULE: ./src/log.ts
+/**
+ * Where the pipeline's messages go. The action logs through @actions/core
+ * (workflow commands, groups); the CLI logs plain lines to the console.
+ */
+
+/** The action's log: @actions/core. */
+const coreLog = {
+    info: message => info(message),
+    warning: message => warning(message),
+    error: message => error(message),
+    debug: message => core_debug(message),
+    group: (name, fn) => group(name, fn)
+};
+/** A plain console log for the CLI; `verbose` shows debug lines. */
+function consoleLog(verbose = false) {
+    return {
+        info: message => console.log(message),
+        warning: message => console.error(`warning: ${message}`),
+        error: message => console.error(`error: ${message}`),
+        debug: message => {
+            if (verbose)
+                console.error(`debug: ${message}`);
+        },
+        group: async (name, fn) => {
+            console.log(`== ${name}`);
+            return fn();
+        }
+    };
+}
+/** A log that drops everything (tests, benches). */
+const silentLog = {
+    info: () => { },
+    warning: () => { },
+    error: () => { },
+    debug: () => { },
+    group: (_name, fn) => fn()
+};
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./src/api-error.ts
+/**
+ * Errors of the edit endpoint: reading the API's error bodies (OpenAI and
+ * AceData shapes) and the one error type the edit client throws.
+ */
+
+/** The one error the edit client throws. `message` is a single line and never holds the API key. */
+class EditError extends Error {
+    /** HTTP status of the failing answer, when there was one. */
+    status;
+    /** The API's own `error.message`, when it sent one. */
+    apiMessage;
+    /** `x-request-id` header, else the body's `trace_id`. */
+    requestId;
+    /** Attempts made (1 when not retried). */
+    attempts;
+    code;
+    constructor(message, fields = {}) {
+        super(oneLine(message), fields.cause === undefined ? undefined : { cause: fields.cause });
+        this.name = 'EditError';
+        this.status = fields.status;
+        this.apiMessage = fields.apiMessage;
+        this.requestId = fields.requestId;
+        this.attempts = fields.attempts ?? 1;
+        this.code = fields.code;
+    }
+}
+/**
+ * Reads an API error from a parsed JSON value: OpenAI `{error:{message,type,param,code}}`,
+ * AceData `{error:{code,message},trace_id}`, and the common `{error:"…"}`,
+ * `{detail:"…"}`, `{message:"…"}`. Returns an empty object for anything else.
+ */
+function apiErrorOf(json) {
+    if (!isObject(json))
+        return {};
+    const info = {};
+    if (typeof json.trace_id === 'string' && json.trace_id)
+        info.traceId = json.trace_id;
+    const error = json.error;
+    if (isObject(error)) {
+        if (typeof error.message === 'string' && error.message.trim())
+            info.apiMessage = clean(error.message);
+        if (typeof error.type === 'string')
+            info.type = error.type;
+        if (typeof error.param === 'string')
+            info.param = error.param;
+        if (typeof error.code === 'string' || typeof error.code === 'number')
+            info.code = String(error.code);
+        if (!info.apiMessage && info.code)
+            info.apiMessage = info.code;
+    }
+    else if (typeof error === 'string' && error.trim()) {
+        info.apiMessage = clean(error);
+    }
+    if (!info.apiMessage && typeof json.detail === 'string' && json.detail.trim())
+        info.apiMessage = clean(json.detail);
+    if (!info.apiMessage && typeof json.message === 'string' && json.message.trim())
+        info.apiMessage = clean(json.message);
+    return info;
+}
+/** Like {@link apiErrorOf}, from the raw text of an answer (which may not be JSON). */
+function parseApiError(bodyText) {
+    try {
+        return apiErrorOf(JSON.parse(bodyText));
+    }
+    catch {
+        return {};
+    }
+}
+/** Whether a parsed 200 answer is really an error (`error` set, or `success: false`). */
+function isErrorAnswer(json) {
+    return isObject(json) && (json.error !== undefined && json.error !== null && json.error !== false || json.success === false);
+}
+/**
+ * The one-line message of an HTTP error: `HTTP 400: <api message> (request id <id>)`.
+ * Without an API message, the start of the body (or the status text) stands in.
+ */
+function httpErrorMessage(status, apiMessage, requestId, bodyText = '') {
+    // An empty body, or an empty JSON value (`{}`), says nothing: the status's own name does.
+    const said = /^\s*(?:\{\s*\}|\[\s*\]|null|"")?\s*$/.test(bodyText) ? '' : snippet(bodyText);
+    const text = apiMessage ?? (said || external_node_http_.STATUS_CODES[status] || 'no message');
+    return `HTTP ${status}: ${text}${requestId ? ` (request id ${requestId})` : ''}`;
+}
+/**
+ * Builds the {@link EditError} for an HTTP error answer from its status, headers and
+ * body text. `prefix` says what was being done when it is not the edit request itself.
+ */
+function httpError(status, headers, bodyText, prefix = '') {
+    const info = parseApiError(bodyText);
+    const requestId = requestIdOf(headers, info.traceId);
+    return new EditError(prefix + httpErrorMessage(status, info.apiMessage, requestId, bodyText), {
+        status,
+        apiMessage: info.apiMessage,
+        requestId,
+        code: 'HTTP'
+    });
+}
+/** The request id: the `x-request-id` header, else the body's `trace_id`. */
+function requestIdOf(headers, traceId) {
+    const header = headers['x-request-id'];
+    const value = Array.isArray(header) ? header[0] : header;
+    return value && value.trim() ? value.trim() : traceId;
+}
+/** The first 200 characters of a text, on one line. */
+function snippet(text, max = 200) {
+    const line = oneLine(text);
+    return line.length > max ? `${line.slice(0, max)}…` : line;
+}
+function clean(text) {
+    return snippet(text, 1000);
+}
+function oneLine(text) {
+    return text.replace(/\s+/g, ' ').trim();
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+;// CONCATENATED MODULE: ./src/event-stream.ts
+/**
+ * A parser for `text/event-stream` answers (server-sent events), fed chunk by
+ * chunk: lines end in LF, CRLF or CR (also when split across chunks), a blank
+ * line ends an event, `data:` lines of one event are joined with `\n`, lines
+ * starting with `:` are comments, and `[DONE]` markers are dropped.
+ */
+/** An incremental event-stream parser: `push` chunks as they come, `end` at the end. */
+class EventStreamParser {
+    decoder = new TextDecoder('utf-8');
+    buffer = '';
+    /** The last chunk ended in CR: a LF at the start of the next one belongs to it. */
+    pendingCR = false;
+    started = false;
+    event = '';
+    data = [];
+    id;
+    /** Feeds a chunk; returns the events it completed. */
+    push(chunk) {
+        let text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+        if (!this.started && text.length > 0) {
+            this.started = true;
+            if (text.charCodeAt(0) === 0xfeff)
+                text = text.slice(1);
+        }
+        if (text === '')
+            return [];
+        if (this.pendingCR && text.startsWith('\n'))
+            text = text.slice(1);
+        this.pendingCR = false;
+        this.buffer += text;
+        const events = [];
+        const lineEnd = /\r\n|\r|\n/g;
+        let start = 0;
+        for (let match = lineEnd.exec(this.buffer); match; match = lineEnd.exec(this.buffer)) {
+            // A CR at the very end may be the first half of a CRLF split across chunks.
+            if (match[0] === '\r' && match.index === this.buffer.length - 1)
+                this.pendingCR = true;
+            this.line(this.buffer.slice(start, match.index), events);
+            start = match.index + match[0].length;
+        }
+        this.buffer = this.buffer.slice(start);
+        return events;
+    }
+    /** Ends the stream; returns a last event the server did not close with a blank line. */
+    end() {
+        const events = [];
+        const rest = this.buffer + this.decoder.decode();
+        this.buffer = '';
+        if (rest)
+            this.line(rest, events);
+        this.dispatch(events);
+        return events;
+    }
+    line(line, events) {
+        if (line === '') {
+            this.dispatch(events);
+            return;
+        }
+        if (line.startsWith(':'))
+            return;
+        const colon = line.indexOf(':');
+        const field = colon === -1 ? line : line.slice(0, colon);
+        let value = colon === -1 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' '))
+            value = value.slice(1);
+        if (field === 'event')
+            this.event = value;
+        else if (field === 'data')
+            this.data.push(value);
+        else if (field === 'id' && !value.includes('\0'))
+            this.id = value;
+        // `retry` and unknown fields are ignored.
+    }
+    dispatch(events) {
+        if (this.data.length > 0) {
+            const data = this.data.join('\n');
+            if (data.trim() !== '[DONE]') {
+                const event = { event: this.event || 'message', data };
+                if (this.id !== undefined)
+                    event.id = this.id;
+                events.push(event);
+            }
+        }
+        this.event = '';
+        this.data = [];
+    }
+}
+/** Parses a whole event stream (e.g. an HTTP answer body), yielding events as they complete. */
+async function* parseEventStream(source) {
+    const parser = new EventStreamParser();
+    for await (const chunk of source)
+        yield* parser.push(chunk);
+    yield* parser.end();
+}
+
+;// CONCATENATED MODULE: ./src/json-answer.ts
+/**
+ * Reading a JSON answer of the edit endpoint as it streams in: every `b64_json`
+ * string value is decoded straight into bytes on the way, so a 2 MB image never
+ * exists as a 2.7 MB string, its copies or a parse of it (measured in
+ * `npm run bench`: decoding one 2 MB answer took 5–9 ms before, 1.5–2 ms after).
+ */
+
+/** A `b64_json` value decoded while the answer was read. */
+class DecodedBase64 {
+    bytes;
+    textLength;
+    constructor(
+    /** The decoded bytes (a `data:…;base64,` prefix removed first). */
+    bytes, 
+    /** Characters of the value as sent. */
+    textLength) {
+        this.bytes = bytes;
+        this.textLength = textLength;
+    }
+    /** Keeps messages that show an answer short. */
+    toJSON() {
+        return `(${this.textLength} characters of base64)`;
+    }
+}
+/** A decoded value gets room for at most this many characters up front (a larger one grows piece by piece). */
+const MAX_PREALLOCATED_TEXT = 96 * 1024 * 1024;
+/**
+ * Stands in for a decoded value in the text that is parsed: `\u0000b64:<nonce>:<index>`, with a
+ * nonce per answer, so that no string the answer itself holds can pass for a placeholder.
+ */
+const json_answer_PLACEHOLDER = '\u0000b64:';
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+/** Raw control characters are not allowed inside a JSON string. */
+const CONTROL = /[\u0000-\u001f]/;
+const CONTROLS = /[\u0000-\u001f]/g;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const B64_KEY = Buffer.from('b64_json', 'latin1');
+/** JSON escapes as the characters they stand for (inside a base64 value, `\/` is the one that matters). */
+const ESCAPES = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+/**
+ * A byte-level scanner of a JSON answer. It follows strings (quotes and
+ * escapes) and watches for the key `"b64_json"` followed by `:` and a string:
+ * that string's bytes are fed to a {@link Base64Decoder} instead of being kept,
+ * and a placeholder takes its place in the text. Everything else is kept as it
+ * came and parsed by `JSON.parse` at the end, so the scanner never has to judge
+ * whether the JSON is valid: a malformed answer still fails to parse.
+ */
+class JsonAnswerScanner {
+    expectedLength;
+    kept = [];
+    images = [];
+    inString = false;
+    escaped = false;
+    /** Bytes of the current string that match `b64_json` so far; -1 once it cannot be that key. */
+    keyMatch = -1;
+    /** 1: the string just closed was `"b64_json"`; 2: and its colon followed. */
+    expect = 0;
+    value;
+    /** An escape inside a base64 value, without its backslash, while it is incomplete. */
+    valueEscape;
+    /** Bytes written before the current chunk. */
+    seen = 0;
+    /** Set when a decoded value held what JSON does not allow in a string: the answer then fails to parse. */
+    malformed;
+    nonce = (0,external_node_crypto_.randomBytes)(6).toString('hex');
+    /** `expectedLength`: the answer's size (`content-length`), when known; it sizes the decoded buffers. */
+    constructor(expectedLength = 0) {
+        this.expectedLength = expectedLength;
+    }
+    /** Takes the next chunk of the answer. */
+    write(chunk) {
+        let from = 0;
+        let i = 0;
+        const length = chunk.length;
+        while (i < length) {
+            if (this.value) {
+                i = this.scanValue(chunk, i);
+                from = i;
+                continue;
+            }
+            const byte = chunk[i];
+            if (this.inString) {
+                if (this.escaped) {
+                    this.escaped = false;
+                    i++;
+                }
+                else if (byte === BACKSLASH) {
+                    this.escaped = true;
+                    this.keyMatch = -1;
+                    i++;
+                }
+                else if (byte === QUOTE) {
+                    this.inString = false;
+                    this.expect = this.keyMatch === B64_KEY.length ? 1 : 0;
+                    i++;
+                }
+                else if (this.keyMatch >= 0) {
+                    this.keyMatch = this.keyMatch < B64_KEY.length && byte === B64_KEY[this.keyMatch] ? this.keyMatch + 1 : -1;
+                    i++;
+                }
+                else {
+                    // Not the key: jump to the next quote or backslash.
+                    i = nextOf(chunk, i, length);
+                }
+                continue;
+            }
+            if (byte === QUOTE) {
+                if (this.expect === 2) {
+                    this.kept.push(chunk.subarray(from, i));
+                    this.value = new Base64Decoder(this.expectedLength > 0 ? this.expectedLength - (this.seen + i + 1) : 0);
+                    this.expect = 0;
+                    i++;
+                    from = i;
+                    continue;
+                }
+                this.inString = true;
+                this.keyMatch = 0;
+                this.expect = 0;
+            }
+            else if (byte === COLON && this.expect === 1) {
+                this.expect = 2;
+            }
+            else if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
+                this.expect = 0;
+            }
+            i++;
+        }
+        if (!this.value && from < length)
+            this.kept.push(chunk.subarray(from, length));
+        this.seen += length;
+    }
+    /** The text to parse (decoded values replaced by placeholders) and the decoded values. */
+    end() {
+        // An unterminated value: leave the text unterminated too, so that it fails to parse.
+        if (this.value)
+            this.kept.push(Buffer.from('"'));
+        const text = Buffer.concat(this.kept).toString('utf8');
+        return { text, images: this.images, placeholder: `${json_answer_PLACEHOLDER}${this.nonce}:`, malformed: this.malformed };
+    }
+    /** Feeds base64 bytes from `i` on; returns where the scan goes on. */
+    scanValue(chunk, i) {
+        const value = this.value;
+        const length = chunk.length;
+        while (i < length) {
+            if (this.valueEscape !== undefined) {
+                this.valueEscape += String.fromCharCode(chunk[i++]);
+                const escape = this.valueEscape;
+                if (escape[0] === 'u') {
+                    if (escape.length < 5)
+                        continue;
+                    if (!HEX4.test(escape.slice(1)))
+                        this.malformed ??= `invalid escape \\${escape} in a b64_json value`;
+                    value.pushEscaped(String.fromCharCode(parseInt(escape.slice(1), 16) || 0));
+                }
+                else {
+                    if (!(escape in ESCAPES))
+                        this.malformed ??= `invalid escape \\${escape} in a b64_json value`;
+                    value.pushEscaped(ESCAPES[escape] ?? escape);
+                }
+                this.valueEscape = undefined;
+                continue;
+            }
+            const stop = nextOf(chunk, i, length);
+            if (stop > i) {
+                const piece = chunk.toString('latin1', i, stop);
+                const wasVerifying = value.verifying;
+                value.push(piece);
+                // A raw control character is not allowed in a JSON string. Text the decoder verified
+                // (groups of the 64 letters only) cannot hold one: only the rest is searched.
+                const unchecked = wasVerifying && value.verifying ? value.unverified : piece;
+                if (CONTROL.test(unchecked))
+                    this.malformed ??= 'a raw control character in a b64_json value';
+            }
+            if (stop === length)
+                return length;
+            if (chunk[stop] === BACKSLASH) {
+                this.valueEscape = '';
+                i = stop + 1;
+                continue;
+            }
+            // The closing quote.
+            const index = this.images.length;
+            this.images.push(value.end());
+            this.kept.push(Buffer.from(JSON.stringify(`${json_answer_PLACEHOLDER}${this.nonce}:${index}`), 'utf8'));
+            this.value = undefined;
+            return stop + 1;
+        }
+        return length;
+    }
+}
+/** Index of the next quote or backslash in `chunk` from `i`, or `length`. */
+function nextOf(chunk, i, length) {
+    const quote = chunk.indexOf(QUOTE, i);
+    const backslash = chunk.indexOf(BACKSLASH, i);
+    if (quote === -1)
+        return backslash === -1 ? length : backslash;
+    return backslash === -1 || quote < backslash ? quote : backslash;
+}
+/**
+ * Decodes base64 text pushed piece by piece, with the result `Buffer.from(text,
+ * 'base64')` would give for the whole text (after a `data:…,` prefix is removed,
+ * as the edit client does for plain strings). Whole groups of 4 characters are decoded as
+ * they come, straight into one buffer when the answer's size is known; a group
+ * holding anything but the 64 letters (whitespace, padding, other characters)
+ * sends the rest of the text to one lenient decode at the end.
+ */
+class Base64Decoder {
+    /** Decoded bytes that no longer fit `out`. */
+    parts = [];
+    /** Where decoded bytes go while they fit, `written` of them so far. */
+    out;
+    written = 0;
+    carry = '';
+    /** The start of the text, kept until it is known whether it is a `data:` URL prefix. */
+    head = '';
+    rest;
+    textLength = 0;
+    /**
+     * True while every whole group so far decoded strictly (only the 64 letters, exactly 3 bytes
+     * per 4 characters); then only {@link unverified} is text not yet checked that way.
+     */
+    get verifying() {
+        return this.head === undefined && this.rest === undefined;
+    }
+    /** The characters (at most 3) kept for the next group. */
+    get unverified() {
+        return this.carry;
+    }
+    /** `maxTextLength`: at most this many characters will come (the rest of the answer), when known. */
+    constructor(maxTextLength = 0) {
+        if (maxTextLength > 0)
+            this.out = Buffer.allocUnsafe(Math.ceil(Math.min(maxTextLength, MAX_PREALLOCATED_TEXT) / 4) * 3);
+    }
+    /**
+     * Adds a character that came escaped (`\n`, `\u0041`…). Control characters are dropped
+     * once the start is known not to be a `data:` prefix: the lenient decode ignores them
+     * wherever they are, and dropping them keeps MIME-style line breaks on the strict path.
+     */
+    pushEscaped(char) {
+        if (this.head === undefined && char < ' ') {
+            this.textLength += char.length;
+            return;
+        }
+        this.push(char);
+    }
+    /** Adds the next piece of text. */
+    push(text) {
+        this.textLength += text.length;
+        if (this.head !== undefined) {
+            this.head += text;
+            if (this.head.length < 5 && 'data:'.startsWith(this.head))
+                return;
+            if (this.head.startsWith('data:')) {
+                const comma = this.head.indexOf(',');
+                if (comma === -1)
+                    return;
+                text = this.head.slice(comma + 1);
+            }
+            else {
+                text = this.head;
+            }
+            this.head = undefined;
+            // Escaped control characters kept while the start was unsettled go now, as pushEscaped
+            // drops them from here on (raw ones in the head were searched for as they came).
+            text = text.replace(CONTROLS, '');
+        }
+        if (this.rest) {
+            this.rest.push(text);
+            return;
+        }
+        if (this.carry) {
+            // Complete the group started by the previous piece.
+            const needed = 4 - this.carry.length;
+            const group = this.carry + text.slice(0, needed);
+            text = text.slice(needed);
+            this.carry = '';
+            if (group.length < 4) {
+                this.carry = group;
+                return;
+            }
+            if (!this.decode(group)) {
+                this.rest = [group, text];
+                return;
+            }
+        }
+        const whole = text.length - (text.length % 4);
+        this.carry = text.slice(whole);
+        if (whole > 0 && !this.decode(text.slice(0, whole))) {
+            this.rest = [text];
+            this.carry = '';
+        }
+    }
+    /** Decodes whole groups of 4; false (nothing kept) when they hold anything but the 64 letters. */
+    decode(groups) {
+        const size = (groups.length / 4) * 3;
+        if (this.out && this.written + size > this.out.length) {
+            this.parts.push(this.out.subarray(0, this.written));
+            this.out = undefined;
+        }
+        if (this.out) {
+            if (this.out.write(groups, this.written, 'base64') !== size)
+                return false;
+            this.written += size;
+            return true;
+        }
+        const bytes = Buffer.from(groups, 'base64');
+        if (bytes.length !== size)
+            return false;
+        this.parts.push(bytes);
+        return true;
+    }
+    /** The decoded bytes and the length of the text. */
+    end() {
+        const text = this.head !== undefined ? this.head : this.rest ? this.rest.join('') : this.carry;
+        let tail = text ? Buffer.from(text, 'base64') : undefined;
+        if (tail && this.out && this.written + tail.length <= this.out.length) {
+            // The last group (padding) fits where the rest went.
+            this.written += tail.copy(this.out, this.written);
+            tail = undefined;
+        }
+        const parts = this.out ? [...this.parts, this.out.subarray(0, this.written)] : this.parts;
+        if (tail)
+            parts.push(tail);
+        let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        // Far smaller than the room made for it (several images in one answer): do not keep the room.
+        if (this.out && bytes.buffer === this.out.buffer && bytes.length < this.out.length * 0.9)
+            bytes = Buffer.from(bytes);
+        this.out = undefined;
+        return new DecodedBase64(bytes, this.textLength);
+    }
+}
+/**
+ * Parses what a {@link JsonAnswerScanner} kept, putting each decoded value back
+ * in place of its placeholder. Throws a SyntaxError when the answer is not JSON.
+ */
+function parseScanned({ text, images, placeholder, malformed }) {
+    if (malformed)
+        throw new SyntaxError(`the answer is not valid JSON: ${malformed}`);
+    if (images.length === 0)
+        return JSON.parse(text);
+    return JSON.parse(text, (key, value) => {
+        if (key !== 'b64_json' || typeof value !== 'string' || !value.startsWith(placeholder))
+            return value;
+        return images[Number(value.slice(placeholder.length))] ?? value;
+    });
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/multipart.ts
+/**
+ * Where multipart fields are built: a streamed `multipart/form-data` body with
+ * text fields and file parts. Files are streamed from disk, never read whole
+ * (unless the caller passes bytes it read already); the exact `content-length`
+ * is known up front, so no chunked encoding is needed.
+ */
+
+
+
+
+const CRLF = Buffer.from('\r\n');
+/** Files are read in pieces of this size (fewer, larger socket writes than the 64 KiB default). */
+const FILE_CHUNK_BYTES = 256 * 1024;
+/** A buffer at least this large is sent on its own (a copy would cost more than a write). */
+const LARGE_SEGMENT_BYTES = 64 * 1024;
+/**
+ * Builds a multipart body from `parts`, in order. File sizes are read now (an
+ * error names a missing or unreadable file); file bytes are read only when a
+ * stream is consumed, and a file whose size changed meanwhile fails the stream.
+ */
+async function multipartBody(parts) {
+    const boundary = `----image-edit-${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
+    const segments = [];
+    for (const part of parts) {
+        if (!part.name)
+            throw new Error('a multipart part has an empty name');
+        let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(part.name)}"`;
+        if ('file' in part) {
+            if (!/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/.test(part.contentType)) {
+                throw new Error(`the file ${part.file} has an invalid content type "${part.contentType}"`);
+            }
+            head += `; filename="${escapeQuoted(part.filename)}"\r\nContent-Type: ${part.contentType}\r\n\r\n`;
+            const content = part.bytes ? Buffer.from(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteLength) : { file: part.file, size: await fileSize(part.file) };
+            segments.push(Buffer.from(head, 'utf8'), content, CRLF);
+        }
+        else {
+            segments.push(Buffer.from(`${head}\r\n\r\n`, 'utf8'), Buffer.from(part.value, 'utf8'), CRLF);
+        }
+    }
+    segments.push(Buffer.from(`--${boundary}--\r\n`, 'utf8'));
+    const contentLength = segments.reduce((sum, s) => sum + (Buffer.isBuffer(s) ? s.length : s.size), 0);
+    return {
+        contentType: `multipart/form-data; boundary=${boundary}`,
+        contentLength,
+        stream: () => external_node_stream_.Readable.from(generate(segments), { objectMode: false })
+    };
+}
+/**
+ * Escapes a name or filename for a quoted header parameter, as browsers do:
+ * `"`, CR and LF become `%22`, `%0D`, `%0A`; a backslash becomes `%5C` (so that
+ * parsers that read `\` as an escape and those that do not see the same name).
+ */
+function escapeQuoted(text) {
+    return text.replace(/["\r\n\\]/g, c => ({ '"': '%22', '\r': '%0D', '\n': '%0A', '\\': '%5C' })[c]);
+}
+async function fileSize(file) {
+    let info;
+    try {
+        info = await (0,promises_.stat)(file);
+    }
+    catch (err) {
+        const code = err.code ?? 'error';
+        throw new Error(`cannot read the file ${file} (${code})`, { cause: err });
+    }
+    if (!info.isFile())
+        throw new Error(`${file} is not a regular file`);
+    return info.size;
+}
+/**
+ * Yields the body. Each chunk yielded becomes one socket write (one system call,
+ * which on loopback also runs the receiving side), so the small pieces (part
+ * headers, text fields, CRLFs) are gathered and sent together with a file's
+ * first and last chunk: a request with a small image is one write, not a dozen.
+ */
+async function* generate(segments) {
+    let pending = [];
+    const flush = () => {
+        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+        pending = [];
+        return joined;
+    };
+    for (const segment of segments) {
+        if (Buffer.isBuffer(segment)) {
+            if (segment.length < LARGE_SEGMENT_BYTES) {
+                pending.push(segment);
+                continue;
+            }
+            // File bytes read ahead go as they are, not copied into one buffer with the small pieces.
+            if (pending.length)
+                yield flush();
+            yield segment;
+            continue;
+        }
+        let read = 0;
+        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(segment.file, { highWaterMark: FILE_CHUNK_BYTES })) {
+            read += chunk.length;
+            if (read > segment.size)
+                break;
+            pending.push(chunk);
+            // The file's last chunk waits for what follows it.
+            if (read < segment.size)
+                yield flush();
+        }
+        if (read !== segment.size) {
+            throw new Error(`the file ${segment.file} changed while it was being sent (${segment.size} bytes expected, ${read} found)`);
+        }
+    }
+    if (pending.length)
+        yield flush();
+}
+
+;// CONCATENATED MODULE: ./src/retry.ts
+/**
+ * Where a retry is decided: which HTTP statuses and which errors are worth
+ * another attempt, and how long to wait before it. No I/O here.
+ */
+/** A `Retry-After` (or `retry-after-ms`) longer than this is cut down to it. */
+const RETRY_AFTER_CAP_MS = 10 * 60 * 1000;
+/** Error codes of transient network failures (Node system errors and undici errors). */
+const RETRYABLE_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'ENETDOWN',
+    'EAI_AGAIN',
+    'ERR_STREAM_PREMATURE_CLOSE',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+    'ATTEMPT_TIMEOUT'
+]);
+/** Thrown (by the edit client) when one attempt ran past its time limit; always retryable. */
+class AttemptTimeoutError extends Error {
+    timeoutMs;
+    code = 'ATTEMPT_TIMEOUT';
+    constructor(timeoutMs) {
+        super(`no complete answer within ${formatDuration(timeoutMs)} (the timeout per attempt)`);
+        this.timeoutMs = timeoutMs;
+        this.name = 'AttemptTimeoutError';
+    }
+}
+/**
+ * Whether an HTTP status is worth retrying: 408 (request timeout), 409 (conflict),
+ * 429 (rate limited) and every 5xx. Any other 4xx is the request's own fault.
+ */
+function isRetryableStatus(status) {
+    return status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
+}
+/**
+ * Whether an error thrown while making a request is a transient network failure
+ * (connection reset or refused, broken pipe, socket and timeout errors of undici,
+ * the per-attempt timeout). The caller's own abort (`AbortError`) is never retryable.
+ * Looks through `cause` chains.
+ */
+function isRetryableError(err) {
+    let current = err;
+    for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+        const { code, name } = current;
+        if (name === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || code === 'ABORTED')
+            return false;
+        if (typeof code === 'string' && RETRYABLE_CODES.has(code))
+            return true;
+        if (name === 'TimeoutError')
+            return true;
+        current = current.cause;
+    }
+    return false;
+}
+/**
+ * Delay in milliseconds before retry number `attempt` (1-based: retry 1 follows
+ * attempt 1). A `retry-after-ms` header wins, then `Retry-After` (seconds or an
+ * HTTP date), both capped at {@link RETRY_AFTER_CAP_MS}; without either, an
+ * exponential backoff `baseMs * 2^(attempt-1)` capped at `maxMs`, with full
+ * jitter (a uniform pick between 0 and that). `now` and `random` are injectable
+ * for tests.
+ */
+function retryDelay(attempt, headers, options) {
+    const fromHeaders = serverDelay(headers, options.now ?? Date.now());
+    if (fromHeaders !== undefined)
+        return Math.min(fromHeaders, RETRY_AFTER_CAP_MS);
+    const exponent = Math.max(0, attempt - 1);
+    const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(exponent, 52));
+    const random = options.random ?? Math.random;
+    const pick = Math.min(Math.max(random(), 0), 1);
+    return Math.round(pick * ceiling);
+}
+/** The delay the server asked for, if it asked in a form we understand. */
+function serverDelay(headers, now) {
+    if (!headers)
+        return undefined;
+    const ms = header(headers, 'retry-after-ms');
+    if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms))
+        return Math.ceil(Number(ms));
+    const after = header(headers, 'retry-after');
+    if (after === undefined)
+        return undefined;
+    if (/^\s*\d+(\.\d+)?\s*$/.test(after))
+        return Math.ceil(Number(after) * 1000);
+    const date = Date.parse(after);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+/** A header's value by lower-case name (the first one when repeated). */
+function header(headers, name) {
+    let value = headers[name];
+    if (value === undefined) {
+        const key = Object.keys(headers).find(k => k.toLowerCase() === name);
+        value = key === undefined ? undefined : headers[key];
+    }
+    if (Array.isArray(value))
+        value = value[0];
+    return value === undefined || value.trim() === '' ? undefined : value;
+}
+/** `300 ms`, `2 s`, `1.5 s`, `30 min`: a duration for messages. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    if (ms >= 60_000 && ms % 60_000 === 0)
+        return `${ms / 60_000} min`;
+    return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+;// CONCATENATED MODULE: ./src/edit-client.ts
+/**
+ * The edit client: the only place HTTP requests are made (the edit POST, image
+ * URL downloads, asynchronous task polling). It knows nothing of GitHub.
+ *
+ * Requests go through undici's `request` with a dedicated `Agent` whose pool is
+ * sized by `concurrency`; upload bodies are streamed from disk (see multipart.ts).
+ * Every attempt has one time limit covering connect, upload, waiting and reading.
+ */
+
+
+
+
+
+
+
+
+/** A failed attempt, with what the retry loop needs to decide. */
+class AttemptFailure extends Error {
+    error;
+    retryable;
+    headers;
+    constructor(error, retryable, headers) {
+        super(error.message);
+        this.error = error;
+        this.retryable = retryable;
+        this.headers = headers;
+    }
+}
+const DEFAULT_POLL_INTERVAL_MS = 5000;
+const DEFAULT_POLL_DEADLINE_MS = 30 * 60 * 1000;
+const DEFAULT_RETRY_BASE_MS = 1000;
+const DEFAULT_RETRY_MAX_MS = 30_000;
+const DEFAULT_USER_AGENT = 'image-edit-action';
+const MAX_REDIRECTS = 5;
+/** Error answers are read up to this size (the rest is dropped). */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** A JSON answer (base64 images included) or a downloaded image may not exceed this. */
+const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
+/**
+ * Maps an edit request to its multipart parts: the one place the wire names
+ * appear. One image goes as `image`, several as repeated `image[]` (OpenAI
+ * rejects a repeated `image`). Undefined parameters are not sent. `stream=true`
+ * is added in mode `stream`, `async=true` in mode `async`.
+ */
+function editParts(request, mode) {
+    if (request.images.length === 0)
+        throw new EditError('an edit request needs at least one image', { code: 'LOCAL' });
+    const p = request.params;
+    const parts = [{ name: 'prompt', value: request.prompt }];
+    const text = (name, value) => {
+        if (value !== undefined && value !== '')
+            parts.push({ name, value: String(value) });
+    };
+    text('model', p.model);
+    text('n', p.n);
+    text('size', p.size);
+    text('quality', p.quality);
+    text('background', p.background);
+    text('input_fidelity', p.inputFidelity);
+    text('output_format', p.outputFormat);
+    text('output_compression', p.outputCompression);
+    text('partial_images', p.partialImages);
+    if (mode === 'stream')
+        text('stream', 'true');
+    text('response_format', p.responseFormat);
+    text('callback_url', p.callbackUrl);
+    if (mode === 'async')
+        text('async', 'true');
+    const imageName = request.images.length === 1 ? 'image' : 'image[]';
+    for (const image of request.images) {
+        parts.push({ name: imageName, file: image.path, filename: image.filename, contentType: image.contentType, bytes: image.bytes });
+    }
+    if (request.mask) {
+        const { path, filename, contentType, bytes } = request.mask;
+        parts.push({ name: 'mask', file: path, filename, contentType, bytes });
+    }
+    return parts;
+}
+/** The default task endpoint: `tasks` beside the endpoint's parent (`/openai/images/edits` → `/openai/tasks`). */
+function defaultTaskEndpoint(endpoint) {
+    return new URL('../tasks', endpoint);
+}
+/**
+ * Creates an edit client with its own connection pool. Throws when the endpoint
+ * is not http(s) or the task endpoint is on another origin (the API key is only
+ * sent to the endpoint's origin).
+ */
+function createEditClient(options) {
+    const { endpoint, apiKey, mode, timeoutMs, maxRetries } = options;
+    if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
+        throw new EditError(`the endpoint must be an http(s) URL, not ${endpoint.protocol}`, { code: 'LOCAL' });
+    }
+    const taskEndpoint = options.taskEndpoint ?? defaultTaskEndpoint(endpoint);
+    if (mode === 'async' && taskEndpoint.origin !== endpoint.origin) {
+        throw new EditError(`the task endpoint ${taskEndpoint.origin} is not on the endpoint's origin; the API key is only sent to ${endpoint.origin}`, { code: 'LOCAL' });
+    }
+    const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    const pollDeadlineMs = options.pollDeadlineMs ?? DEFAULT_POLL_DEADLINE_MS;
+    const baseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+    const maxMs = options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
+    const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    const agent = new undici.Agent({
+        connections: Math.max(1, options.concurrency),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs
+    });
+    /** Removes the API key from any text that leaves the client. */
+    const redact = (text) => (apiKey.length > 0 ? text.split(apiKey).join('***') : text);
+    /** An error answer's text, the key removed before any of it is cut short for a message. */
+    const readErrorBody = async (body) => redact(await readText(body, MAX_ERROR_BODY_BYTES));
+    const aborted = (attempts) => new EditError('the edit was cancelled', { code: 'ABORTED', attempts });
+    /** Runs `run` with a per-attempt time limit, retrying transient failures. */
+    async function withRetries(what, callbacks, run) {
+        const caller = callbacks.signal;
+        for (let attempt = 1;; attempt++) {
+            if (caller?.aborted)
+                throw aborted(Math.max(1, attempt - 1));
+            const timeout = new AbortController();
+            const timer = setTimeout(() => timeout.abort(new AttemptTimeoutError(timeoutMs)), timeoutMs);
+            const signal = caller ? AbortSignal.any([caller, timeout.signal]) : timeout.signal;
+            try {
+                return { value: await run(signal), attempts: attempt };
+            }
+            catch (err) {
+                if (caller?.aborted)
+                    throw aborted(attempt);
+                const failure = classify(err, timeout.signal.aborted, what);
+                failure.error.attempts = attempt;
+                if (!failure.retryable || attempt > maxRetries)
+                    throw failure.error;
+                const delayMs = retryDelay(attempt, failure.headers, { baseMs, maxMs });
+                callbacks.onRetry?.({ attempt, delayMs, reason: redact(failure.error.message) });
+                try {
+                    await (0,external_node_timers_promises_namespaceObject.setTimeout)(delayMs, undefined, { signal: caller });
+                }
+                catch {
+                    throw aborted(attempt);
+                }
+            }
+            finally {
+                clearTimeout(timer);
+            }
+        }
+    }
+    /** Turns whatever an attempt threw into an EditError and a retry decision. */
+    function classify(err, timedOut, what) {
+        if (err instanceof AttemptFailure)
+            return err;
+        if (timedOut) {
+            return new AttemptFailure(new EditError(`${what} timed out: no complete answer within ${formatDuration(timeoutMs)} (the timeout per attempt)`, {
+                code: 'TIMEOUT',
+                cause: err
+            }), true);
+        }
+        if (err instanceof EditError)
+            return new AttemptFailure(err, false);
+        const retryable = isRetryableError(err);
+        const code = err?.code;
+        const local = typeof code === 'string' && (code.startsWith('ERR_FILE') || ['ENOENT', 'EACCES', 'EISDIR', 'EMFILE'].includes(code));
+        return new AttemptFailure(new EditError(`${what} failed: ${describe(err)}`, { code: local ? 'LOCAL' : 'NETWORK', cause: err }), retryable);
+    }
+    /** POSTs the body to the endpoint, following same-origin 307/308 redirects with a fresh body. */
+    async function postEdit(body, accept, signal, streams) {
+        let target = endpoint;
+        for (let hop = 0;; hop++) {
+            const stream = body.stream();
+            streams.push(stream);
+            const res = await (0,undici.request)(target, {
+                dispatcher: agent,
+                method: 'POST',
+                headers: {
+                    authorization: `Bearer ${apiKey}`,
+                    accept,
+                    'content-type': body.contentType,
+                    'content-length': String(body.contentLength),
+                    'user-agent': userAgent
+                },
+                body: stream,
+                signal
+            });
+            const location = headerValue(res.headers, 'location');
+            if (res.statusCode < 300 || res.statusCode > 399 || location === undefined)
+                return res;
+            await res.body.dump().catch(() => undefined);
+            let next;
+            try {
+                next = new URL(location, target);
+            }
+            catch {
+                throw new EditError(`the endpoint answered HTTP ${res.statusCode} with an invalid redirect: ${snippet(location)}`, { status: res.statusCode, code: 'REDIRECT' });
+            }
+            if (next.origin !== endpoint.origin) {
+                throw new EditError(`the endpoint redirected to another origin (${next.origin}); the API key is only sent to ${endpoint.origin}`, { status: res.statusCode, code: 'REDIRECT' });
+            }
+            if (res.statusCode !== 307 && res.statusCode !== 308) {
+                throw new EditError(`the endpoint answered HTTP ${res.statusCode} (a redirect to ${next.pathname}); only 307 and 308 redirects are followed for an edit`, { status: res.statusCode, code: 'REDIRECT' });
+            }
+            if (hop >= MAX_REDIRECTS) {
+                throw new EditError(`the endpoint redirected more than ${MAX_REDIRECTS} times`, { status: res.statusCode, code: 'REDIRECT' });
+            }
+            target = next;
+        }
+    }
+    /** One attempt of the edit POST: the answer as JSON, or the images of an event stream. */
+    async function submitOnce(body, callbacks, signal) {
+        const accept = mode === 'stream' ? 'text/event-stream' : 'application/json';
+        const streams = [];
+        try {
+            const res = await postEdit(body, accept, signal, streams);
+            if (res.statusCode < 200 || res.statusCode > 299) {
+                const text = await readErrorBody(res.body);
+                throw new AttemptFailure(httpError(res.statusCode, res.headers, text), isRetryableStatus(res.statusCode), res.headers);
+            }
+            const contentType = headerValue(res.headers, 'content-type') ?? '';
+            if (mode === 'stream' && contentType.toLowerCase().includes('text/event-stream')) {
+                const images = await readEvents(res, callbacks);
+                return { kind: 'stream', images, requestId: requestIdOf(res.headers) };
+            }
+            const json = await readJsonAnswer(res, MAX_ANSWER_BYTES, "the endpoint's answer");
+            return { kind: 'json', json, requestId: requestIdOf(res.headers, traceIdOf(json)) };
+        }
+        finally {
+            for (const stream of streams)
+                stream.destroy();
+        }
+    }
+    /** Reads an event stream answer: partial frames go to `onPartial`, completed images are returned. */
+    async function readEvents(res, callbacks) {
+        const images = [];
+        let partials = 0;
+        for await (const raw of parseEventStream(res.body)) {
+            // The key is removed before any text is cut short for a message (a cut key would escape redaction).
+            const event = { ...raw, data: redact(raw.data) };
+            let data;
+            try {
+                data = JSON.parse(event.data);
+            }
+            catch {
+                if (event.event === 'error') {
+                    throw new EditError(`the endpoint's event stream reported an error: ${snippet(event.data)}`, {
+                        status: res.statusCode,
+                        apiMessage: snippet(event.data, 1000),
+                        requestId: requestIdOf(res.headers),
+                        code: 'API_ERROR'
+                    });
+                }
+                continue; // keep-alive or other non-JSON events
+            }
+            const fields = edit_client_isObject(data) ? data : {};
+            const type = event.event !== 'message' ? event.event : typeof fields.type === 'string' ? fields.type : 'message';
+            if (type === 'error' || fields.type === 'error' || (fields.error !== undefined && fields.error !== null)) {
+                const info = apiErrorOf(data);
+                const requestId = requestIdOf(res.headers, info.traceId);
+                const message = info.apiMessage ?? snippet(event.data);
+                throw new EditError(`the endpoint's event stream reported an error: ${message}${requestId ? ` (request id ${requestId})` : ''}`, {
+                    status: res.statusCode,
+                    apiMessage: info.apiMessage,
+                    requestId,
+                    code: 'API_ERROR'
+                });
+            }
+            if (type.endsWith('partial_image')) {
+                const b64 = typeof fields.b64_json === 'string' ? fields.b64_json : '';
+                const index = typeof fields.partial_image_index === 'number' ? fields.partial_image_index : partials;
+                partials++;
+                callbacks.onPartial?.({ index, bytes: Buffer.byteLength(stripDataPrefix(b64), 'base64') });
+            }
+            else if (type.endsWith('.completed') || type === 'completed') {
+                images.push(fields);
+            }
+        }
+        if (images.length === 0) {
+            throw new EditError("the endpoint's event stream ended without a completed image", {
+                status: res.statusCode,
+                requestId: requestIdOf(res.headers),
+                code: 'BAD_ANSWER'
+            });
+        }
+        return images;
+    }
+    /** The images of a JSON answer `{created, data:[{b64_json|url, revised_prompt}]}`: decoded or downloaded. */
+    async function imagesOf(json, requestId, callbacks, status = 200) {
+        if (isErrorAnswer(json)) {
+            const info = apiErrorOf(json);
+            const message = info.apiMessage ?? 'no message';
+            throw new EditError(`the endpoint reported an error: ${message}${requestId ? ` (request id ${requestId})` : ''}`, {
+                status,
+                apiMessage: info.apiMessage,
+                requestId,
+                code: 'API_ERROR'
+            });
+        }
+        const data = edit_client_isObject(json) ? json.data : undefined;
+        if (!Array.isArray(data) || data.length === 0) {
+            throw new EditError(`the endpoint answered ${status} without an image${requestId ? ` (request id ${requestId})` : ''}`, {
+                status,
+                requestId,
+                code: 'BAD_ANSWER'
+            });
+        }
+        return imagesFrom(data, requestId, callbacks, status);
+    }
+    /** Decodes `b64_json` entries and downloads `url` entries, in order. */
+    async function imagesFrom(items, requestId, callbacks, status = 200) {
+        const images = [];
+        for (const [index, item] of items.entries()) {
+            const raw = edit_client_isObject(item) ? item : {};
+            let data;
+            if (raw.b64_json instanceof DecodedBase64 && raw.b64_json.textLength > 0) {
+                data = raw.b64_json.bytes;
+            }
+            else if (typeof raw.b64_json === 'string' && raw.b64_json.length > 0) {
+                data = Buffer.from(stripDataPrefix(raw.b64_json), 'base64');
+            }
+            else if (typeof raw.url === 'string' && raw.url.length > 0) {
+                data = await download(raw.url, callbacks);
+            }
+            if (!data || data.length === 0) {
+                throw new EditError(`the endpoint answered ${status} without an image (item ${index + 1} has neither b64_json nor url)${requestId ? ` (request id ${requestId})` : ''}`, { status, requestId, code: 'BAD_ANSWER' });
+            }
+            const image = { data };
+            if (typeof raw.revised_prompt === 'string' && raw.revised_prompt)
+                image.revisedPrompt = raw.revised_prompt;
+            images.push(image);
+        }
+        return images;
+    }
+    /** Downloads an image URL from an answer: GET, never with the API key, up to 5 redirects, retried like the edit. */
+    async function download(url, callbacks) {
+        if (url.startsWith('data:'))
+            return decodeDataUrl(url);
+        let parsed;
+        try {
+            parsed = new URL(url);
+        }
+        catch {
+            throw new EditError(`the endpoint answered with an image URL that is not valid: ${snippet(url, 100)}`, { code: 'BAD_ANSWER' });
+        }
+        const shown = shownUrl(parsed);
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+            throw new EditError(`the endpoint answered with an image URL that is not http(s): ${shown}`, { code: 'BAD_ANSWER' });
+        }
+        const { value } = await withRetries(`downloading ${shown}`, callbacks, async (signal) => {
+            let target = parsed;
+            for (let hop = 0;; hop++) {
+                const res = await (0,undici.request)(target, {
+                    dispatcher: agent,
+                    method: 'GET',
+                    headers: { accept: 'image/*, */*;q=0.5', 'user-agent': userAgent },
+                    signal
+                });
+                const location = headerValue(res.headers, 'location');
+                if (res.statusCode >= 300 && res.statusCode <= 399 && location !== undefined) {
+                    await res.body.dump().catch(() => undefined);
+                    if (hop >= MAX_REDIRECTS) {
+                        throw new EditError(`downloading ${shown}: more than ${MAX_REDIRECTS} redirects`, { status: res.statusCode, code: 'DOWNLOAD' });
+                    }
+                    target = new URL(location, target);
+                    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+                        throw new EditError(`downloading ${shown}: redirected to a URL that is not http(s)`, { status: res.statusCode, code: 'DOWNLOAD' });
+                    }
+                    continue;
+                }
+                if (res.statusCode < 200 || res.statusCode > 299) {
+                    const text = await readErrorBody(res.body);
+                    const error = httpError(res.statusCode, res.headers, text, `downloading ${shown}: `);
+                    error.code = 'DOWNLOAD';
+                    throw new AttemptFailure(error, isRetryableStatus(res.statusCode), res.headers);
+                }
+                const type = (headerValue(res.headers, 'content-type') ?? '').toLowerCase();
+                if (type.startsWith('text/') || type.includes('json')) {
+                    const text = await readErrorBody(res.body);
+                    throw new EditError(`downloading ${shown}: the answer is ${type.split(';')[0]}, not an image: ${snippet(text, 100)}`, {
+                        status: res.statusCode,
+                        code: 'DOWNLOAD'
+                    });
+                }
+                return readAll(res.body, MAX_ANSWER_BYTES, `the image at ${shown}`);
+            }
+        });
+        return value;
+    }
+    /** One poll of an asynchronous task: `POST taskEndpoint {"action":"retrieve","id":…}`. */
+    async function pollOnce(taskId, signal) {
+        const res = await (0,undici.request)(taskEndpoint, {
+            dispatcher: agent,
+            method: 'POST',
+            headers: {
+                authorization: `Bearer ${apiKey}`,
+                accept: 'application/json',
+                'content-type': 'application/json',
+                'user-agent': userAgent
+            },
+            body: JSON.stringify({ action: 'retrieve', id: taskId }),
+            signal
+        });
+        if (res.statusCode < 200 || res.statusCode > 299) {
+            const text = await readErrorBody(res.body);
+            throw new AttemptFailure(httpError(res.statusCode, res.headers, text, `polling task ${taskId}: `), isRetryableStatus(res.statusCode), res.headers);
+        }
+        return readJsonAnswer(res, MAX_ANSWER_BYTES, `the task endpoint's answer for task ${taskId}`);
+    }
+    /** Polls a task until it has an answer, then returns its images. */
+    async function waitForTask(taskId, callbacks) {
+        const deadline = Date.now() + pollDeadlineMs;
+        let interval = pollIntervalMs;
+        for (;;) {
+            const wait = Math.min(interval, deadline - Date.now());
+            if (wait <= 0)
+                throw taskDeadline(taskId);
+            try {
+                await (0,external_node_timers_promises_namespaceObject.setTimeout)(wait, undefined, { signal: callbacks.signal });
+            }
+            catch {
+                throw aborted(1);
+            }
+            const { value: answer } = await withRetries(`polling task ${taskId}`, callbacks, signal => pollOnce(taskId, signal));
+            if (!edit_client_isObject(answer))
+                throw new EditError(`the task endpoint's answer for task ${taskId} is not an object`, { code: 'BAD_ANSWER' });
+            let response = answer.response;
+            if (typeof response === 'string')
+                response = parseJson(response, `the answer of task ${taskId}`);
+            const finished = response !== undefined && response !== null ? true : Boolean(answer.finished_at);
+            if (!finished && isErrorAnswer(answer)) {
+                const info = apiErrorOf(answer);
+                throw new EditError(`polling task ${taskId}: ${info.apiMessage ?? 'the task endpoint reported an error'}`, {
+                    apiMessage: info.apiMessage,
+                    requestId: info.traceId,
+                    code: 'TASK_FAILED'
+                });
+            }
+            if (finished) {
+                if (response === undefined || response === null) {
+                    throw new EditError(`task ${taskId} finished without an answer`, { code: 'TASK_FAILED' });
+                }
+                const traceId = traceIdOf(response);
+                if (isErrorAnswer(response)) {
+                    const info = apiErrorOf(response);
+                    throw new EditError(`task ${taskId} failed: ${info.apiMessage ?? 'no message'}${traceId ? ` (request id ${traceId})` : ''}`, {
+                        apiMessage: info.apiMessage,
+                        requestId: traceId,
+                        code: 'TASK_FAILED'
+                    });
+                }
+                return imagesOf(response, traceId, callbacks);
+            }
+            interval = Math.min(Math.round(interval * 1.5), pollIntervalMs * 3);
+        }
+    }
+    function taskDeadline(taskId) {
+        return new EditError(`task ${taskId} did not finish within ${formatDuration(pollDeadlineMs)}; it can be retrieved later with POST ${taskEndpoint.href} {"action":"retrieve","id":"${taskId}"}`, { code: 'TASK_DEADLINE' });
+    }
+    async function edit(editRequest, callbacks = {}) {
+        if (callbacks.signal?.aborted)
+            throw aborted(0);
+        const body = await multipartBody(editParts(editRequest, mode));
+        const { value: submitted, attempts } = await withRetries('the edit request', callbacks, signal => submitOnce(body, callbacks, signal));
+        try {
+            if (submitted.kind === 'stream') {
+                return { kind: 'images', images: await imagesFrom(submitted.images, submitted.requestId, callbacks), attempts, requestId: submitted.requestId };
+            }
+            const { json, requestId } = submitted;
+            if (mode === 'callback' || mode === 'async') {
+                if (isErrorAnswer(json))
+                    await imagesOf(json, requestId, callbacks); // throws the API's error
+                const hasImages = edit_client_isObject(json) && Array.isArray(json.data) && json.data.length > 0;
+                const taskId = taskIdOf(json);
+                if (mode === 'callback' || !hasImages) {
+                    if (!taskId) {
+                        throw new EditError(`the endpoint answered without a task id (${mode} mode): ${snippet(JSON.stringify(json))}`, {
+                            status: 200,
+                            requestId,
+                            code: 'BAD_ANSWER'
+                        });
+                    }
+                    if (mode === 'callback')
+                        return { kind: 'queued', taskIds: [taskId], attempts, requestId };
+                    callbacks.onTask?.(taskId);
+                    const images = await waitForTask(taskId, callbacks);
+                    return { kind: 'images', images, attempts, requestId };
+                }
+            }
+            return { kind: 'images', images: await imagesOf(json, requestId, callbacks), attempts, requestId };
+        }
+        catch (err) {
+            if (err instanceof EditError && err.code !== 'ABORTED')
+                err.attempts = attempts;
+            throw err;
+        }
+    }
+    return {
+        async edit(editRequest, callbacks) {
+            try {
+                return await edit(editRequest, callbacks);
+            }
+            catch (err) {
+                throw finalError(err, redact);
+            }
+        },
+        async close() {
+            // undici ends each idle socket with a ClientDestroyedError whose stack Node reads; in the
+            // bundle, formatting a stack loads and parses the 3 MB source map (about 100 ms). Nobody
+            // ever sees these errors: make them without a stack.
+            const limit = Error.stackTraceLimit;
+            Error.stackTraceLimit = 0;
+            try {
+                await agent.close();
+            }
+            finally {
+                Error.stackTraceLimit = limit;
+            }
+        }
+    };
+}
+/** Any error leaving the client is an EditError with the API key removed. */
+function finalError(err, redact) {
+    const error = err instanceof EditError ? err : new EditError(describe(err), { code: 'LOCAL', cause: err });
+    error.message = redact(error.message);
+    if (error.apiMessage !== undefined)
+        error.apiMessage = redact(error.apiMessage);
+    return error;
+}
+/** A short description of an error: its message and code (duck-typed: errors may come from another realm). */
+function describe(err) {
+    if (typeof err !== 'object' || err === null)
+        return String(err);
+    const { message, name, code, cause } = err;
+    let text = typeof message === 'string' && message ? message : typeof name === 'string' ? name : 'unknown error';
+    const causeMessage = typeof cause === 'object' && cause !== null ? cause.message : undefined;
+    if (typeof causeMessage === 'string' && causeMessage && !text.includes(causeMessage))
+        text += ` (${causeMessage})`;
+    return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
+}
+/**
+ * Reads a JSON answer as it streams in, decoding every `b64_json` string value
+ * straight into bytes on the way (see {@link JsonAnswerScanner}): a 2 MB image
+ * never exists as a 2.7 MB string, its copies or a parse of it. In the parsed
+ * value each such field holds a {@link DecodedBase64}. Over `limit` bytes, or
+ * not JSON, is an error naming `what`.
+ */
+async function readJsonAnswer(res, limit, what) {
+    const { body } = res;
+    const declared = Number(headerValue(res.headers, 'content-length'));
+    const scanner = new JsonAnswerScanner(Number.isSafeInteger(declared) && declared > 0 && declared <= limit ? declared : 0);
+    for await (const chunk of limited(body, limit, what))
+        scanner.write(chunk);
+    const scanned = scanner.end();
+    try {
+        return parseScanned(scanned);
+    }
+    catch {
+        throw new EditError(`${what} is not JSON: ${snippet(scanned.text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
+    }
+}
+/** Reads a body (an error answer) as text, up to `limit` bytes; the rest is dropped. */
+async function readText(body, limit) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        const buffer = chunk;
+        if (size + buffer.length > limit) {
+            chunks.push(buffer.subarray(0, limit - size));
+            body.destroy();
+            break;
+        }
+        chunks.push(buffer);
+        size += buffer.length;
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+/** Reads a whole body; more than `limit` bytes is an error naming `what`. */
+async function readAll(body, limit, what) {
+    const chunks = [];
+    for await (const chunk of limited(body, limit, what))
+        chunks.push(chunk);
+    return Buffer.concat(chunks);
+}
+/** The chunks of a body; past `limit` bytes the body is dropped and that is an error naming `what`. */
+async function* limited(body, limit, what) {
+    let size = 0;
+    for await (const chunk of body) {
+        const buffer = chunk;
+        size += buffer.length;
+        if (size > limit) {
+            body.destroy();
+            throw new EditError(`${what} is larger than ${Math.round(limit / 1024 / 1024)} MB`, { code: 'BAD_ANSWER' });
+        }
+        yield buffer;
+    }
+}
+function parseJson(text, what) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        throw new EditError(`${what} is not JSON: ${snippet(text) || '(empty)'}`, { status: 200, code: 'BAD_ANSWER' });
+    }
+}
+/** A task id from `task_id`, `data.task_id` or `id`. */
+function taskIdOf(json) {
+    if (!edit_client_isObject(json))
+        return undefined;
+    const data = edit_client_isObject(json.data) ? json.data : {};
+    for (const value of [json.task_id, data.task_id, json.id]) {
+        if ((typeof value === 'string' && value) || typeof value === 'number')
+            return String(value);
+    }
+    return undefined;
+}
+function traceIdOf(json) {
+    return edit_client_isObject(json) && typeof json.trace_id === 'string' && json.trace_id ? json.trace_id : undefined;
+}
+function headerValue(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+/** Some gateways put a `data:image/png;base64,` prefix in `b64_json`. */
+function stripDataPrefix(b64) {
+    return b64.startsWith('data:') ? b64.slice(b64.indexOf(',') + 1) : b64;
+}
+function decodeDataUrl(url) {
+    const comma = url.indexOf(',');
+    if (comma === -1)
+        throw new EditError('the endpoint answered with a data: URL without data', { code: 'BAD_ANSWER' });
+    const meta = url.slice(5, comma);
+    const payload = url.slice(comma + 1);
+    return meta.endsWith(';base64') ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload), 'latin1');
+}
+/** A URL for messages: origin and path only (query strings of signed URLs stay out of logs). */
+function shownUrl(url) {
+    return `${url.origin}${url.pathname}`;
+}
+function edit_client_isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 ;// CONCATENATED MODULE: ./src/manifest.ts
 /**
  * The manifest: a JSON file in the workspace (default `.image-edits.json`,
@@ -56271,8 +56276,8 @@ async function planEdits(settings, options = {}) {
                 notSourceSet.add(maskPath);
         }
     }
-    const unchanged = options.changed ? matched.files.filter(file => !notSourceSet.has(file) && !options.changed?.has(file)) : [];
-    const candidates = matched.files.filter(file => !notSourceSet.has(file) && !unchanged.includes(file));
+    const eligible = matched.files.filter(file => !notSourceSet.has(file));
+    const candidates = options.changed ? eligible.filter(file => options.changed?.has(file)) : eligible;
     const notSources = matched.files.filter(file => notSourceSet.has(file));
     const sources = candidates.filter(file => inShard(file, settings.shard));
     // Output clashes are judged over every shard's files, so each shard of a matrix reports them.
@@ -56352,7 +56357,7 @@ async function planEdits(settings, options = {}) {
         // One mask for every file, and it is not there: most likely a typo, not "edit without a mask".
         warnings.push(`mask: ${settings.mask} does not exist; the files are edited without a mask`);
     }
-    return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: unchanged.length, warnings, manifest };
+    return { jobs, notSources, otherShards: candidates.length - sources.length, notChanged: eligible.length - candidates.length, warnings, manifest };
 }
 async function planFile(workspace, file, input, problems) {
     try {
@@ -56515,7 +56520,7 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
     }
     let started = Date.now();
     if (signal?.aborted || !client) {
-        return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
+        return result(job, 'failed', { error: 'cancelled before it started', started });
     }
     let attempts = 0;
     try {
@@ -56551,7 +56556,7 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
         try {
             started = Date.now();
             if (signal?.aborted)
-                return result(job, 'failed', { error: 'cancelled before it started', started, outputs: [] });
+                return result(job, 'failed', { error: 'cancelled before it started', started });
             outcome = await client.edit({
                 images: [job.source, ...job.references].map(file => ({
                     path: file.absolute,
@@ -56608,7 +56613,7 @@ async function editOne(job, { settings, client, deps, requests, reads, recording
         const message = redact(describeError(error), settings);
         log.error(`${name}: ${message}`);
         const tries = error instanceof EditError ? error.attempts : attempts;
-        return result(job, 'failed', { started, attempts: tries, error: message, outputs: [] });
+        return result(job, 'failed', { started, attempts: tries, error: message });
     }
 }
 /**
@@ -56672,7 +56677,8 @@ function result(job, status, extra) {
     return {
         source: job.source.path,
         status,
-        outputs: extra.outputs ?? job.outputs,
+        // A failed file wrote nothing; a skipped one (or a dry run) reports the paths its outputs have.
+        outputs: extra.outputs ?? (status === 'failed' ? [] : job.outputs),
         ...(extra.error !== undefined && { error: extra.error }),
         ...(extra.reason !== undefined && { reason: extra.reason }),
         ...(extra.revisedPrompt !== undefined && { revisedPrompt: extra.revisedPrompt }),
@@ -56880,7 +56886,7 @@ async function main(argv, env = process.env) {
             await (0,promises_.writeFile)(cli.summary, renderSummary(result));
         if (cli.json)
             console.log(JSON.stringify(resultEntries(result), null, 2));
-        const tally = counts(result);
+        const tally = outputs_counts(result);
         const queued = tally.queued ? `, ${tally.queued} queued` : '';
         log.info(settings.dryRun
             ? `Dry run: ${result.plan.jobs.filter(job => !job.skip).length} to edit, ${result.plan.jobs.filter(job => job.skip).length} unchanged`

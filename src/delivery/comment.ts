@@ -10,6 +10,7 @@ import type { Log } from '../log.js';
 import type { FileResult, PipelineResult } from '../pipeline.js';
 import type { CommentMode } from '../settings.js';
 import { escapeCell, escapeHtml } from './escape.js';
+import { counts, STATUS_ICON } from './outputs.js';
 import { describeApiError, isPermissionError, type GitHubClient, type GitHubContext } from '../github.js';
 
 
@@ -47,7 +48,6 @@ const NOTE_LIMIT = 600;
 /** Width of the preview images, in pixels. */
 const PREVIEW_WIDTH = 200;
 
-const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' } as const;
 
 /**
  * The hidden marker that identifies this action's comment for `tag`:
@@ -118,8 +118,7 @@ export function previewUrl(serverUrl: string, at: PreviewLocation, filePath: str
  */
 export function renderComment(input: CommentInput): string {
   const { result, context, previews, artifactUrl, commitSha } = input;
-  const tally = { edited: 0, skipped: 0, failed: 0, queued: 0 };
-  for (const r of result.results) tally[r.status]++;
+  const tally = counts(result);
   const model = clip(String(result.settings.params?.model ?? ''), 200);
 
   const head: string[] = [commentMarker(input.tag)];

@@ -31,6 +31,9 @@ export function resultEntries(result: PipelineResult): ResultEntry[] {
   }));
 }
 
+/** How a status is shown in the summary and the comment. */
+export const STATUS_ICON: Record<FileResult['status'], string> = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' };
+
 /** Counts of source files per status. */
 export function counts(result: PipelineResult): Record<FileResult['status'], number> {
   const tally = { edited: 0, skipped: 0, failed: 0, queued: 0 };

@@ -5,10 +5,9 @@ import type { PipelineResult } from '../pipeline.js';
 import type { UploadedArtifact } from './artifact.js';
 import { previewUrl } from './comment.js';
 import type { Previews } from './github-delivery.js';
-import { counts } from './outputs.js';
+import { counts, STATUS_ICON } from './outputs.js';
 import { escapeCell, escapeHtml } from './escape.js';
 
-const STATUS_ICON = { edited: '✅', skipped: '⏭️', failed: '❌', queued: '🕒' } as const;
 
 /**
  * The summary as HTML-in-Markdown; every name and API text is escaped. `artifact`: the uploaded
